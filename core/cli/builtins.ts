@@ -1,0 +1,25 @@
+/*
+ * The composition root: the one list of built-in components. It is the only file under core/
+ * that imports components; everything else in core/ reaches them through the registry.
+ */
+import { FactoryRegistry } from '../registry.js';
+import { otlpReceiverFactory } from '../../receivers/otlp/factory.js';
+import { gatewayLogReceiverFactory } from '../../receivers/gatewaylog/factory.js';
+import { detectionProcessorFactory } from '../../processors/detection/factory.js';
+import { fileExporterFactory } from '../../exporters/file/factory.js';
+import { debugExporterFactory } from '../../exporters/debug/factory.js';
+import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
+
+export function builtinRegistry(): FactoryRegistry {
+  return new FactoryRegistry().register(
+    otlpReceiverFactory,
+    gatewayLogReceiverFactory,
+    detectionProcessorFactory,
+    fileExporterFactory,
+    debugExporterFactory,
+    webhookExporterFactory,
+  );
+}
+
+export { runRuleTests } from '../../processors/detection/testing.js';
+export { rulesFor } from '../../processors/detection/factory.js';

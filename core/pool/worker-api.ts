@@ -1,0 +1,46 @@
+import type { ExportRequest } from '../otlp/codec.js';
+import type { TelemetrySignal } from '../data/signal.js';
+
+/**
+ * What a component's worker module may export. The pool's worker loads every module the
+ * configured components name and collects these tables; names must be unique across modules.
+ */
+export interface WorkerModule {
+  /** Parsers that turn text lines into OTLP log records, by format name. */
+  parsers?: Record<string, LineParserFactory>;
+  /** Analysis stages run on decoded requests, by stage kind. */
+  stages?: Record<string, StageFactory>;
+  /** Other tasks, run through `WorkerPool.run(name, input)`. */
+  tasks?: Record<string, (input: never) => unknown>;
+}
+
+export interface LineContext {
+  /** Receive time in milliseconds, for records whose text carries no time. */
+  observedMs: number;
+  /** Attributes every record of the chunk gets, such as `log.file.path`. */
+  attributes?: Record<string, string>;
+  /** Resource attributes of the request built from the chunk. */
+  resource?: Record<string, string>;
+}
+
+export interface LineParseResult {
+  request: ExportRequest;
+  /** Records that could not be parsed and were delivered with the raw text. */
+  failed: number;
+}
+
+export type LineParser = (lines: string[], context: LineContext) => LineParseResult;
+export type LineParserFactory = (options: unknown) => LineParser;
+
+export interface StageOutput {
+  /** A compact, structured-cloneable result for the main thread. */
+  result: unknown;
+  /** True when the stage changed the request (for example marked spans); the pool then returns new bytes. */
+  modified?: boolean;
+}
+
+export interface Stage {
+  run(signal: TelemetrySignal, request: ExportRequest): StageOutput;
+}
+
+export type StageFactory = (options: unknown) => Stage;

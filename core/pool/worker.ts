@@ -1,0 +1,89 @@
+import { Piscina } from 'piscina';
+import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '../otlp/codec.js';
+import { parseOtlpJson, OtlpJsonError } from '../otlp/json.js';
+import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
+import type { LineParser, Stage, WorkerModule } from './worker-api.js';
+
+/*
+ * The worker thread. It runs in every pool thread: at load it imports the worker modules of the
+ * configured components and builds their parsers and stages once; then it serves tasks.
+ */
+
+const data = Piscina.workerData as WorkerData;
+const parsers = new Map<string, LineParser>();
+const stages = new Map<string, Stage>();
+const tasks = new Map<string, (input: never) => unknown>();
+
+async function setUp(): Promise<void> {
+  const modules = new Map<string, WorkerModule>();
+  for (const url of data.modules) modules.set(url, await import(url) as WorkerModule);
+  for (const module of modules.values()) {
+    for (const [name, task] of Object.entries(module.tasks ?? {})) tasks.set(name, task);
+  }
+  for (const spec of data.parsers) {
+    const factory = modules.get(spec.module)?.parsers?.[spec.format];
+    if (!factory) throw new Error(`worker module ${spec.module} has no parser "${spec.format}"`);
+    parsers.set(spec.id, factory(spec.options));
+  }
+  for (const spec of data.stages) {
+    const factory = modules.get(spec.module)?.stages?.[spec.kind];
+    if (!factory) throw new Error(`worker module ${spec.module} has no stage "${spec.kind}"`);
+    stages.set(spec.id, factory(spec.options));
+  }
+}
+
+await setUp();
+
+/** Decodes or parses the payload, runs the requested stages, and returns compact results. */
+export function ingest(task: IngestTask): WorkerAnswer {
+  let request: ExportRequest;
+  let bytes: Uint8Array | undefined;
+  let parseFailures = 0;
+  const payload = task.payload;
+  try {
+    if (payload.kind === 'otlp_protobuf') {
+      request = decodeRequest(task.signal, payload.bytes);
+    } else if (payload.kind === 'otlp_json') {
+      request = parseOtlpJson(task.signal, payload.text);
+      bytes = encodeRequest(task.signal, request);
+    } else {
+      const parser = parsers.get(payload.parser);
+      if (!parser) throw new Error(`no parser "${payload.parser}" is set up in the worker pool`);
+      const parsed = parser(payload.lines, payload.context);
+      request = parsed.request;
+      parseFailures = parsed.failed;
+      bytes = encodeRequest(task.signal, request);
+    }
+  } catch (error) {
+    if (payload.kind !== 'lines') return { decodeError: decodeMessage(task, error) };
+    throw error;
+  }
+
+  const result: IngestResult = { itemCount: countItems(task.signal, request), parseFailures, stages: {} };
+  let modified = false;
+  for (const id of task.stages) {
+    const stage = stages.get(id);
+    if (!stage) throw new Error(`no stage "${id}" is set up in the worker pool`);
+    const output = stage.run(task.signal, request);
+    result.stages[id] = output.result;
+    modified ||= output.modified === true;
+  }
+  // Results are structured-cloned, which copies the bytes. Transferring them instead is not
+  // safe, because small protobuf buffers may be slices of Node's shared allocation pool.
+  if (bytes) result.bytes = bytes;
+  if (modified) result.markedBytes = encodeRequest(task.signal, request);
+  return { ok: result };
+}
+
+function decodeMessage(task: IngestTask, error: unknown): string {
+  const format = task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
+  if (error instanceof OtlpJsonError) return `invalid ${format} ${task.signal} request: ${error.message}`;
+  return `invalid ${format} ${task.signal} request: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Runs a task that a component's worker module exports. */
+export function task(input: { name: string; input: never }): unknown {
+  const run = tasks.get(input.name);
+  if (!run) throw new Error(`no worker task "${input.name}"`);
+  return run(input.input);
+}

@@ -1,0 +1,63 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { CreateSettings, ExporterFactory } from '../../core/component.js';
+import type { Batch } from '../../core/data/batch.js';
+import { toOtlpJson } from '../../core/otlp/json.js';
+import { QueuedExporter } from '../helper/sender.js';
+import { createDefaultConfig, schema, type FileExporterConfig } from './config.js';
+
+/**
+ * Serializes a batch as JSON lines: one OTLP/JSON export request per telemetry batch, one
+ * finding per line for findings.
+ */
+export function toJsonLines(batch: Batch): string {
+  if (batch.signal === 'findings') return batch.findings.map((finding) => JSON.stringify(finding)).join('\n') + '\n';
+  return JSON.stringify(toOtlpJson(batch.signal, batch.toMessage())) + '\n';
+}
+
+function createFileExporter(settings: CreateSettings<FileExporterConfig>): QueuedExporter {
+  const path = resolve(settings.config.path);
+  let stream: WriteStream | undefined;
+  // One writer at a time, so lines from concurrent queue consumers never interleave.
+  let tail: Promise<void> = Promise.resolve();
+
+  const write = (text: string) => new Promise<void>((resolveWrite, reject) => {
+    (stream as WriteStream).write(text, (error) => (error ? reject(error) : resolveWrite()));
+  });
+
+  return new QueuedExporter({
+    id: settings.id,
+    config: settings.config,
+    logger: settings.logger,
+    metrics: settings.metrics,
+    send: (batch) => {
+      const text = toJsonLines(batch);
+      const next = tail.then(() => write(text));
+      tail = next.catch(() => undefined);
+      return next;
+    },
+    onStart: async () => {
+      mkdirSync(dirname(path), { recursive: true });
+      stream = createWriteStream(path, { flags: 'a' });
+      await new Promise<void>((resolveOpen, reject) => {
+        stream?.once('open', () => resolveOpen());
+        stream?.once('error', reject);
+      });
+      settings.logger.info({ path }, 'writing to file');
+    },
+    onShutdown: async () => {
+      await tail;
+      await new Promise<void>((resolveEnd) => (stream ? stream.end(() => resolveEnd()) : resolveEnd()));
+    },
+  });
+}
+
+export const fileExporterFactory: ExporterFactory<FileExporterConfig> = {
+  kind: 'exporter',
+  type: 'file',
+  description: 'Appends telemetry as OTLP/JSON lines and findings as JSON lines to a file.',
+  signals: ['traces', 'metrics', 'logs', 'findings'],
+  schema,
+  createDefaultConfig,
+  create: createFileExporter,
+};

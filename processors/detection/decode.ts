@@ -1,0 +1,180 @@
+/**
+ * Decoding of attacker-supplied text before matching, the way servers and frameworks decode it,
+ * so that an encoded payload is judged like the plain one. Every function here runs in time
+ * linear in its input and uses no backtracking regular expressions.
+ */
+
+/** Longest text, in characters, that detectors look at per value; the rest is ignored. */
+export const MAX_MATCH_LENGTH = 8192;
+
+/** Decoding rounds for nested percent-encoding (`%252e` is `%2e` is `.`). */
+const MAX_DECODE_ROUNDS = 3;
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+
+/**
+ * Decodes `%XX` escapes (and `+` as a space when `plusAsSpace`), plus IIS-style `%uXXXX`.
+ * Decoded bytes are read as UTF-8 that tolerates overlong forms, so `%c0%ae` becomes `.` as
+ * lenient servers read it. A `%` not followed by two hex digits stays as it is.
+ */
+export function percentDecode(text: string, plusAsSpace = false): string {
+  if (text.indexOf('%') < 0 && (!plusAsSpace || text.indexOf('+') < 0)) return text;
+  let output = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) {
+      output += decodeLenientUtf8(bytes);
+      bytes = [];
+    }
+  };
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x25 && i + 2 < text.length + 0) {
+      const high = hexValue(text.charCodeAt(i + 1));
+      const low = hexValue(text.charCodeAt(i + 2));
+      if (high >= 0 && low >= 0) {
+        bytes.push(high * 16 + low);
+        i += 2;
+        continue;
+      }
+      if ((text[i + 1] === 'u' || text[i + 1] === 'U') && i + 5 < text.length) {
+        const digits = [2, 3, 4, 5].map((offset) => hexValue(text.charCodeAt(i + offset)));
+        if (digits.every((digit) => digit >= 0)) {
+          flush();
+          output += String.fromCharCode(digits[0] * 4096 + digits[1] * 256 + digits[2] * 16 + digits[3]);
+          i += 5;
+          continue;
+        }
+      }
+    }
+    flush();
+    output += plusAsSpace && code === 0x2b ? ' ' : text[i];
+  }
+  flush();
+  return output;
+}
+
+/**
+ * Reads bytes as UTF-8 the way a permissive decoder would: overlong sequences give the code
+ * point they encode, and anything else invalid becomes U+FFFD.
+ */
+export function decodeLenientUtf8(bytes: number[]): string {
+  let output = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const first = bytes[i];
+    let length = 0;
+    let codePoint = 0;
+    if (first < 0x80) {
+      output += String.fromCharCode(first);
+      continue;
+    } else if ((first & 0xe0) === 0xc0) {
+      length = 2;
+      codePoint = first & 0x1f;
+    } else if ((first & 0xf0) === 0xe0) {
+      length = 3;
+      codePoint = first & 0x0f;
+    } else if ((first & 0xf8) === 0xf0) {
+      length = 4;
+      codePoint = first & 0x07;
+    } else {
+      output += '\ufffd';
+      continue;
+    }
+    let valid = i + length <= bytes.length;
+    for (let j = 1; valid && j < length; j++) {
+      const next = bytes[i + j];
+      if ((next & 0xc0) !== 0x80) valid = false;
+      else codePoint = (codePoint << 6) | (next & 0x3f);
+    }
+    if (!valid || codePoint > 0x10ffff) {
+      output += '\ufffd';
+      continue;
+    }
+    output += String.fromCodePoint(codePoint);
+    i += length - 1;
+  }
+  return output;
+}
+
+/** Percent-decodes until the text stops changing, at most three rounds. */
+export function decodeRepeatedly(text: string, plusAsSpace = false): string {
+  let current = text.length > MAX_MATCH_LENGTH ? text.slice(0, MAX_MATCH_LENGTH) : text;
+  for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
+    const next = percentDecode(current, plusAsSpace && round === 0);
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+const NAMED_ENTITIES: Record<string, string> = {
+  lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', sol: '/', bsol: '\\', colon: ':', lpar: '(', rpar: ')',
+  tab: '\t', newline: '\n', nbsp: ' ', grave: '`', equals: '=', semi: ';', comma: ',', period: '.', num: '#',
+};
+
+/** Decodes HTML character references (`&lt;`, `&#60;`, `&#x3c;`, with or without `;`). */
+export function decodeHtmlEntities(text: string): string {
+  if (text.indexOf('&') < 0) return text;
+  let output = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '&') {
+      output += text[i];
+      continue;
+    }
+    let j = i + 1;
+    let value: string | undefined;
+    if (text[j] === '#') {
+      const hex = text[j + 1] === 'x' || text[j + 1] === 'X';
+      j += hex ? 2 : 1;
+      const start = j;
+      while (j < text.length && j - start < 8 && (hex ? hexValue(text.charCodeAt(j)) >= 0 : text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39)) j++;
+      if (j > start) {
+        const codePoint = parseInt(text.slice(start, j), hex ? 16 : 10);
+        if (codePoint > 0 && codePoint <= 0x10ffff) value = String.fromCodePoint(codePoint);
+      }
+    } else {
+      const start = j;
+      while (j < text.length && j - start < 10 && /[A-Za-z]/.test(text[j])) j++;
+      value = NAMED_ENTITIES[text.slice(start, j).toLowerCase()];
+    }
+    if (value === undefined) {
+      output += '&';
+      continue;
+    }
+    if (text[j] === ';') j++;
+    output += value;
+    i = j - 1;
+  }
+  return output;
+}
+
+/**
+ * The form detectors match against: percent-decoded (repeatedly), HTML entities decoded, NUL
+ * bytes removed, and lower-cased.
+ */
+export function normalize(text: string, plusAsSpace = false): string {
+  let value = decodeRepeatedly(text, plusAsSpace);
+  value = decodeHtmlEntities(value);
+  if (value.indexOf('\0') >= 0) value = value.split('\0').join('');
+  return value.toLowerCase();
+}
+
+/** Splits a query string into its decoded names and values, as a server would see them. */
+export function queryParameters(query: string): { name: string; value: string }[] {
+  const parameters: { name: string; value: string }[] = [];
+  if (!query) return parameters;
+  const bounded = query.length > MAX_MATCH_LENGTH * 4 ? query.slice(0, MAX_MATCH_LENGTH * 4) : query;
+  for (const part of bounded.split('&')) {
+    if (!part) continue;
+    const equals = part.indexOf('=');
+    const rawName = equals >= 0 ? part.slice(0, equals) : part;
+    const rawValue = equals >= 0 ? part.slice(equals + 1) : '';
+    parameters.push({ name: normalize(rawName, true), value: normalize(rawValue, true) });
+  }
+  return parameters;
+}

@@ -1,0 +1,13 @@
+import type { Detector } from './detector.js';
+import { sqlInjection } from './sqli.js';
+import { crossSiteScripting } from './xss.js';
+import { pathTraversal } from './traversal.js';
+import { sensitiveFile } from './sensitive.js';
+import { scannerAgent } from './scanner.js';
+
+export type { Detector };
+
+/** The detectors rules can call with `detector: <name>`. */
+export const DETECTORS: ReadonlyMap<string, Detector> = new Map(
+  [sqlInjection, crossSiteScripting, pathTraversal, sensitiveFile, scannerAgent].map((detector) => [detector.name, detector]),
+);

@@ -1,0 +1,34 @@
+import type { Detector } from './detector.js';
+import type { EventView } from '../view.js';
+
+/**
+ * User-agent substrings of vulnerability scanners, fuzzers, brute-forcers and mass scanners,
+ * lower-case. General HTTP libraries (curl, python-requests, Go-http-client) are not on the list:
+ * benign API clients use them too, so they are judged by behaviour, not by name.
+ */
+export const SCANNER_AGENTS = [
+  'sqlmap', 'nikto', 'nmap', 'masscan', 'zgrab', 'nuclei', 'dirbuster', 'gobuster', 'wfuzz', 'ffuf', 'feroxbuster',
+  'acunetix', 'netsparker', 'invicti', 'w3af', 'openvas', 'nessus', 'wpscan', 'whatweb', 'jorgee', 'zmeu', 'morfeus',
+  'hydra', 'medusa', 'arachni', 'skipfish', 'commix', 'xsstrike', 'dirb/', 'dirb ', 'paros', 'webinspect', 'appscan',
+  'qualys', 'burpcollaborator', 'interactsh', 'zap/', 'owasp zap', 'havij', 'pangolin', 'bsqlbf', 'fimap', 'joomscan',
+  'droopescan', 'cmsmap', 'wapiti', 'vega/', 'grabber', 'nmap scripting engine', 'sqlninja', 'absinthe', 'brutus',
+  'webshag', 'uniscan', 'blackwidow', 'nsauditor', 'jaeles', 'httpx - open-source', 'fuzz faster u fool', 'dotdotpwn',
+  'pmafind', 'censysinspect', 'netcraftsurvey', 'internet-measurement', 'l9explore', 'l9tcpid', 'expanse',
+];
+
+export function detectScannerAgent(agent: string): string | undefined {
+  if (agent.length === 0) return undefined;
+  for (const name of SCANNER_AGENTS) {
+    if (agent.indexOf(name) >= 0) return name.trim().replace(/\/$/, '');
+  }
+  return undefined;
+}
+
+export const scannerAgent: Detector = {
+  name: 'scanner_user_agent',
+  description: 'User agents of vulnerability scanners, fuzzers and brute-force tools.',
+  detect: (view: EventView) => {
+    const found = detectScannerAgent(view.userAgent);
+    return found ? `user_agent.original: ${found}` : undefined;
+  },
+};

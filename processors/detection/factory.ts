@@ -1,0 +1,129 @@
+import type { Consumer, Host, Processor, ProcessorFactory, ProcessorSettings, SharedComponent, SharedSettings } from '../../core/component.js';
+import { FindingsBatch, type Batch } from '../../core/data/batch.js';
+import type { Finding } from '../../core/data/finding.js';
+import type { StageSpec } from '../../core/pool/pool.js';
+import { errorMessage } from '../../core/errors.js';
+import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
+import { DetectionEngine } from './engine.js';
+import { loadRules, RuleLoadError } from './rules/load.js';
+import type { RuleSet } from './rules/types.js';
+import type { DetectionStageOptions, DetectionStageResult } from './worker.js';
+
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
+
+/** How often suppression periods are checked against the wall clock, in milliseconds. */
+const ADVANCE_INTERVAL_MS = 1000;
+
+const loadedRules = new WeakMap<DetectionConfig, RuleSet>();
+
+/** Loads (once per config object) the rules a detection config names. */
+export function rulesFor(config: DetectionConfig): RuleSet {
+  let rules = loadedRules.get(config);
+  if (!rules) {
+    rules = loadRules(config.rules, config.disable);
+    loadedRules.set(config, rules);
+  }
+  return rules;
+}
+
+/** The detection state shared by every pipeline that runs one detection processor id. */
+class DetectionShared implements SharedComponent<DetectionShared> {
+  readonly value = this;
+  readonly engine: DetectionEngine;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failures = 0;
+
+  constructor(private readonly settings: SharedSettings<DetectionConfig>) {
+    const rules = rulesFor(settings.config);
+    const evictions = settings.metrics.registry.counter('watchpost_detection_state_evictions_total', 'Window and finding state evicted because a rule tracked too many keys.');
+    this.engine = new DetectionEngine({
+      rules: rules.rules,
+      source: settings.id,
+      maxKeysPerRule: settings.config.max_keys_per_rule,
+      emit: (findings) => this.send(findings),
+      logger: settings.logger,
+      findingsEmitted: settings.metrics.findingsEmitted,
+      evictions,
+    });
+    settings.logger.info({ rules: rules.rules.length }, 'detection rules loaded');
+  }
+
+  async start(_host: Host): Promise<void> {
+    this.timer = setInterval(() => this.engine.advance(), ADVANCE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Emits pending finding updates and waits until the findings pipelines took them. */
+  async shutdown(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.engine.flush();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private send(findings: Finding[]): void {
+    const output: Consumer | undefined = this.settings.findings;
+    if (!output) return;
+    const delivery = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).catch((error: unknown) => {
+      // NOTE: a finding the findings pipelines refuse (their queues full) is lost; it is counted here.
+      this.failures += findings.length;
+      this.settings.metrics.processorDropped.add({ processor: this.settings.id, signal: 'findings', reason: 'findings_pipeline_refused' }, findings.length);
+      this.settings.logger.error({ err: errorMessage(error), dropped_total: this.failures }, 'findings pipeline refused findings');
+    }).finally(() => this.inFlight.delete(delivery));
+    this.inFlight.add(delivery);
+  }
+}
+
+class DetectionProcessor implements Processor {
+  constructor(private readonly settings: ProcessorSettings<DetectionConfig, DetectionShared>) {}
+
+  async start(_host: Host): Promise<void> {}
+
+  async shutdown(): Promise<void> {}
+
+  async consume(batch: Batch): Promise<void> {
+    if (batch.signal === 'traces' || batch.signal === 'logs') {
+      let result = batch.analysisFor<DetectionStageResult>(this.settings.id);
+      let marked = result ? batch.markedBytes : undefined;
+      if (!result) {
+        const ingested = await this.settings.pool.ingest({
+          signal: batch.signal,
+          payload: { kind: 'otlp_protobuf', bytes: batch.toBytes() },
+          stages: [this.settings.id],
+        });
+        result = ingested.stages[this.settings.id] as DetectionStageResult;
+        marked = ingested.markedBytes;
+      }
+      if (marked) batch.replaceBytes(marked, batch.itemCount);
+      this.settings.shared.engine.process(result.matches);
+    }
+    this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: batch.signal }, batch.itemCount);
+    await this.settings.next.consume(batch);
+  }
+}
+
+export const detectionProcessorFactory: ProcessorFactory<DetectionConfig, DetectionShared> = {
+  kind: 'processor',
+  type: 'detection',
+  description: 'Detects attacks and abuse in HTTP spans and access logs with YAML rules; emits findings.',
+  signals: ['traces', 'logs'],
+  emitsFindings: true,
+  schema,
+  createDefaultConfig,
+  workerModules: [WORKER_MODULE],
+  validate(config, report) {
+    try {
+      rulesFor(config);
+    } catch (error) {
+      if (error instanceof RuleLoadError) for (const issue of error.issues) report(`${issue.path}: ${issue.message} (${issue.file}:${issue.line})`, 'rules');
+      else report(errorMessage(error), 'rules');
+    }
+  },
+  workerStage(id, config): StageSpec {
+    const options: DetectionStageOptions = { rules: rulesFor(config), markAttribute: config.mark_attribute };
+    return { id, kind: 'detection', module: WORKER_MODULE, options };
+  },
+  createShared: (settings) => new DetectionShared(settings),
+  create: (settings) => new DetectionProcessor(settings),
+};
