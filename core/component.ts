@@ -7,6 +7,7 @@ import type { PipelineMetrics } from './telemetry/metrics.js';
 import type { ParserSpec, WorkerPool, StageSpec } from './pool/pool.js';
 import type { Storage } from './storage/storage.js';
 import type { AdminServer } from './admin/server.js';
+import type { Admission } from './admission.js';
 
 /**
  * The lifecycle every component follows.
@@ -55,6 +56,8 @@ export interface CreateSettings<C> {
   metrics: PipelineMetrics;
   pool: WorkerPool;
   storage: Storage;
+  /** Admission control: receivers check it before reading; the memory limiter drives it. */
+  admission: Admission;
 }
 
 export interface ReceiverSettings<C> extends CreateSettings<C> {

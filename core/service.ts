@@ -3,6 +3,7 @@ import type { ComponentStatus, Host } from './component.js';
 import type { ServiceConfig } from './config/load.js';
 import type { Logger } from './logger.js';
 import { AdminServer, sendJson } from './admin/server.js';
+import { Admission } from './admission.js';
 import { buildGraph, collectWorkerSpecs, type GraphNode } from './pipeline/graph.js';
 import { WorkerPool } from './pool/pool.js';
 import { Storage } from './storage/storage.js';
@@ -24,6 +25,7 @@ export class Service {
   readonly metrics: PipelineMetrics;
   readonly registry = new MetricsRegistry();
   readonly admin: AdminServer;
+  readonly admission = new Admission();
   private readonly statuses = new Map<string, StatusEntry>();
   private pool: WorkerPool | undefined;
   private storage: Storage | undefined;
@@ -48,7 +50,7 @@ export class Service {
     });
     this.registerAdminRoutes();
 
-    const graph = buildGraph(this.config, { logger: this.logger, metrics: this.metrics, pool: this.pool, storage: this.storage });
+    const graph = buildGraph(this.config, { logger: this.logger, metrics: this.metrics, pool: this.pool, storage: this.storage, admission: this.admission });
     const host: Host = { admin: this.admin, reportStatus: (id, status, message) => this.reportStatus(id, status, message) };
     try {
       await this.admin.start();

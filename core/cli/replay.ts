@@ -12,6 +12,7 @@ import { WorkerPool, type IngestResult, type ParserSpec, type StageSpec } from '
 import { Storage } from '../storage/storage.js';
 import { MetricsRegistry, PipelineMetrics } from '../telemetry/metrics.js';
 import { AdminServer } from '../admin/server.js';
+import { Admission } from '../admission.js';
 
 export interface ReplayOptions {
   format: string;
@@ -101,7 +102,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   let chain: Consumer = discard;
   const built: Processor[] = [];
   for (const processor of [...processors].reverse()) {
-    const base = { id: processor.id, config: processor.config, logger, metrics, pool, storage };
+    const base = { id: processor.id, config: processor.config, logger, metrics, pool, storage, admission: new Admission() };
     const sharedComponent = processor.factory.createShared?.({ ...base, findings: findingsOutput });
     if (sharedComponent) shared.push(sharedComponent);
     const created = processor.factory.create({ ...base, signal: 'logs', pipeline: 'logs', next: chain, shared: sharedComponent?.value });

@@ -8,6 +8,7 @@ import type { Signal } from '../data/signal.js';
 import type { PipelineMetrics } from '../telemetry/metrics.js';
 import type { ParserSpec, StageSpec, WorkerPool } from '../pool/pool.js';
 import type { Storage } from '../storage/storage.js';
+import type { Admission } from '../admission.js';
 import { FanoutConsumer, PipelineEntry } from './fanout.js';
 
 export interface GraphContext {
@@ -15,6 +16,7 @@ export interface GraphContext {
   metrics: PipelineMetrics;
   pool: WorkerPool;
   storage: Storage;
+  admission: Admission;
 }
 
 /** One built component; `PipelineGraph.nodes` lists them in start order. */
@@ -76,6 +78,7 @@ export function buildGraph(config: ServiceConfig, context: GraphContext): Pipeli
     metrics: context.metrics,
     pool: context.pool,
     storage: context.storage,
+    admission: context.admission,
   });
 
   const exporters = new Map<string, Consumer>();

@@ -10,7 +10,7 @@ class OtlpReceiver implements Component {
     const protocols = resolveProtocols(settings.config);
     const consumers = settings.consumers as Partial<Record<TelemetrySignal, NonNullable<(typeof settings.consumers)['traces']>>>;
     if (protocols.http) {
-      this.http = new OtlpHttpServer({ id: settings.id, config: protocols.http, consumers, pool: settings.pool, metrics: settings.metrics, logger: settings.logger });
+      this.http = new OtlpHttpServer({ id: settings.id, config: protocols.http, consumers, pool: settings.pool, metrics: settings.metrics, logger: settings.logger, admission: settings.admission });
     }
   }
 

@@ -10,6 +10,7 @@ import { encodeResponse, encodeRpcStatus } from '../../core/otlp/codec.js';
 import { errorMessage, isRetryable } from '../../core/errors.js';
 import { normalizeAddress, splitHostPort } from '../../core/net.js';
 import { ingest } from '../helper/ingest.js';
+import type { Admission } from '../../core/admission.js';
 import type { OtlpHttpConfig } from './config.js';
 
 /** google.rpc.Code values used in error bodies. */
@@ -33,6 +34,7 @@ export interface OtlpHttpServerOptions {
   pool: WorkerPool;
   metrics: PipelineMetrics;
   logger: Logger;
+  admission: Admission;
 }
 
 /**
@@ -89,6 +91,8 @@ export class OtlpHttpServer {
     const encoding: Encoding = contentEncoding(request.headers['content-type']) ?? 'json';
     try {
       const signal = this.route(request);
+      // Refuse before reading the body, while refusing is still cheap.
+      this.options.admission.check();
       const bodyEncoding = contentEncoding(request.headers['content-type']);
       if (!bodyEncoding) {
         throw new HttpError(415, RPC_INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`);
@@ -121,17 +125,21 @@ export class OtlpHttpServer {
   private fail(request: IncomingMessage, response: ServerResponse, encoding: Encoding, error: unknown): void {
     let httpError: HttpError;
     if (error instanceof HttpError) httpError = error;
-    else if (isRetryable(error)) httpError = new HttpError(503, RPC_UNAVAILABLE, errorMessage(error), { 'retry-after': '1' });
+    else if (isRetryable(error)) {
+      const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
+      httpError = new HttpError(503, RPC_UNAVAILABLE, errorMessage(error), { 'retry-after': String(retryAfter) });
+    }
     else httpError = new HttpError(400, RPC_INVALID_ARGUMENT, errorMessage(error));
     if (httpError.status >= 500) this.options.logger.debug({ err: errorMessage(error) }, 'refused a request for load');
-    // The rest of an oversized body is not read, so the connection cannot be reused.
-    if (httpError.status === 413) response.setHeader('connection', 'close');
+    // A body that was not read to its end leaves the connection unusable for the next request.
+    const unread = !request.readableEnded;
+    if (unread) response.setHeader('connection', 'close');
     const body = encoding === 'protobuf'
       ? encodeRpcStatus(httpError.rpcCode, httpError.message)
       : Buffer.from(JSON.stringify({ code: httpError.rpcCode, message: httpError.message }));
     for (const [name, value] of Object.entries(httpError.headers)) response.setHeader(name, value);
     this.respond(response, httpError.status, encoding, body);
-    if (httpError.status === 413) request.resume();
+    if (unread) request.resume();
   }
 
   private respond(response: ServerResponse, status: number, encoding: Encoding, body: Uint8Array): void {
