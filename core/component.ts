@@ -8,6 +8,7 @@ import type { ParserSpec, WorkerPool, StageSpec } from './pool/pool.js';
 import type { Storage } from './storage/storage.js';
 import type { AdminServer } from './admin/server.js';
 import type { Admission } from './admission.js';
+import type { FindingsBus } from './findings-bus.js';
 
 /**
  * The lifecycle every component follows.
@@ -42,6 +43,8 @@ export type ComponentStatus = 'ok' | 'degraded' | 'failing';
 /** What a running component can reach of the service around it. */
 export interface Host {
   readonly admin: AdminServer;
+  /** Findings as detection emits them, for components that react outside the findings pipelines. */
+  readonly findingsBus: FindingsBus;
   /** Reports the component's health; `/healthz` is unhealthy while any component is `failing`. */
   reportStatus(id: string, status: ComponentStatus, message?: string): void;
 }
@@ -75,8 +78,8 @@ export interface ProcessorSettings<C, S = unknown> extends CreateSettings<C> {
 }
 
 export interface SharedSettings<C> extends CreateSettings<C> {
-  /** For processors that emit findings: the findings pipelines that list this processor as a receiver. */
-  findings?: Consumer;
+  /** For each signal the processor emits, the pipelines of that signal that list it as a receiver. */
+  outputs: Partial<Record<Signal, Consumer>>;
 }
 
 export type Processor = Component & Consumer;
@@ -113,8 +116,11 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
 
 export interface ProcessorFactory<C = unknown, S = unknown> extends FactoryBase<C> {
   readonly kind: 'processor';
-  /** True for processors that are also a source of the findings signal, such as `detection`. */
-  readonly emitsFindings?: boolean;
+  /**
+   * Signals this processor produces for pipelines that list it under `receivers`, as a
+   * Collector connector does: `detection` emits findings. Requires `createShared`.
+   */
+  readonly emits?: readonly Signal[];
   /** Creates the state shared by every pipeline that uses this processor id. */
   createShared?(settings: SharedSettings<C>): SharedComponent<S>;
   /** The worker-pool stage this processor wants run on incoming data, if any. */

@@ -4,6 +4,7 @@ import type { ServiceConfig } from './config/load.js';
 import type { Logger } from './logger.js';
 import { AdminServer, sendJson } from './admin/server.js';
 import { Admission } from './admission.js';
+import { FindingsBus } from './findings-bus.js';
 import { buildGraph, collectWorkerSpecs, type GraphNode } from './pipeline/graph.js';
 import { WorkerPool } from './pool/pool.js';
 import { Storage } from './storage/storage.js';
@@ -26,6 +27,7 @@ export class Service {
   readonly registry = new MetricsRegistry();
   readonly admin: AdminServer;
   readonly admission = new Admission();
+  readonly findingsBus = new FindingsBus();
   private readonly statuses = new Map<string, StatusEntry>();
   private pool: WorkerPool | undefined;
   private storage: Storage | undefined;
@@ -51,7 +53,7 @@ export class Service {
     this.registerAdminRoutes();
 
     const graph = buildGraph(this.config, { logger: this.logger, metrics: this.metrics, pool: this.pool, storage: this.storage, admission: this.admission });
-    const host: Host = { admin: this.admin, reportStatus: (id, status, message) => this.reportStatus(id, status, message) };
+    const host: Host = { admin: this.admin, findingsBus: this.findingsBus, reportStatus: (id, status, message) => this.reportStatus(id, status, message) };
     try {
       await this.admin.start();
       for (const node of graph.nodes) {

@@ -13,6 +13,7 @@ import { Storage } from '../storage/storage.js';
 import { MetricsRegistry, PipelineMetrics } from '../telemetry/metrics.js';
 import { AdminServer } from '../admin/server.js';
 import { Admission } from '../admission.js';
+import { FindingsBus } from '../findings-bus.js';
 
 export interface ReplayOptions {
   format: string;
@@ -97,13 +98,13 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     },
   };
   const discard: Consumer = { consume: async () => undefined };
-  const host: Host = { admin: new AdminServer('127.0.0.1:0', logger), reportStatus: () => undefined };
+  const host: Host = { admin: new AdminServer('127.0.0.1:0', logger), findingsBus: new FindingsBus(), reportStatus: () => undefined };
   const shared: SharedComponent<unknown>[] = [];
   let chain: Consumer = discard;
   const built: Processor[] = [];
   for (const processor of [...processors].reverse()) {
     const base = { id: processor.id, config: processor.config, logger, metrics, pool, storage, admission: new Admission() };
-    const sharedComponent = processor.factory.createShared?.({ ...base, findings: findingsOutput });
+    const sharedComponent = processor.factory.createShared?.({ ...base, outputs: { findings: findingsOutput } });
     if (sharedComponent) shared.push(sharedComponent);
     const created = processor.factory.create({ ...base, signal: 'logs', pipeline: 'logs', next: chain, shared: sharedComponent?.value });
     built.push(created);

@@ -222,7 +222,7 @@ function validatePipelines(serviceNode: ConfigNode, pipelines: Record<string, Pi
     checkReferences(pipeline, node, config, context);
     config.pipelines.set(id, pipeline);
   }
-  checkFindingsSources(pipelinesNode, config, context);
+  checkConnectorSources(pipelinesNode, config, context);
 }
 
 function checkReferences(pipeline: PipelineConfig, node: ConfigNode, config: ServiceConfig, context: ParseContext): void {
@@ -242,16 +242,21 @@ function checkReferences(pipeline: PipelineConfig, node: ConfigNode, config: Ser
   pipeline.exporters.forEach((id, index) => checkReference(config.exporters, 'exporter', id, pipeline, listNode('exporters', index), context));
   pipeline.receivers.forEach((id, index) => {
     const target = listNode('receivers', index);
-    if (pipeline.signal === 'findings') {
-      const source = config.processors.get(id);
-      if (!source) {
-        context.report(target, 'WP_ERR_CONFIG_MISSING_REFERENCE', `findings pipeline "${pipeline.id}" lists "${id}" as a receiver, but no processor "${id}" is configured; a findings pipeline takes findings from a detection processor`);
-      } else if (!(source.factory as { emitsFindings?: boolean }).emitsFindings) {
-        context.report(target, 'WP_ERR_CONFIG_INVALID_VALUE', `processor "${id}" does not emit findings, so findings pipeline "${pipeline.id}" cannot list it as a receiver`);
+    const connector = config.processors.get(id);
+    if (config.receivers.has(id) && pipeline.signal !== 'findings') {
+      checkReference(config.receivers, 'receiver', id, pipeline, target, context);
+    } else if (connector) {
+      const emits = (connector.factory as { emits?: readonly Signal[] }).emits ?? [];
+      if (!emits.includes(pipeline.signal)) {
+        context.report(target, 'WP_ERR_CONFIG_INVALID_VALUE', `processor "${id}" does not emit ${pipeline.signal}, so pipeline "${pipeline.id}" cannot list it as a receiver`);
+      } else if (pipeline.processors.includes(id)) {
+        context.report(target, 'WP_ERR_CONFIG_INVALID_VALUE', `pipeline "${pipeline.id}" lists "${id}" both as a receiver and as a processor, which would loop`);
       }
-      return;
+    } else if (pipeline.signal === 'findings') {
+      context.report(target, 'WP_ERR_CONFIG_MISSING_REFERENCE', `findings pipeline "${pipeline.id}" lists "${id}" as a receiver, but no processor "${id}" is configured; a findings pipeline takes findings from a detection processor`);
+    } else {
+      checkReference(config.receivers, 'receiver', id, pipeline, target, context);
     }
-    checkReference(config.receivers, 'receiver', id, pipeline, target, context);
   });
 }
 
@@ -268,18 +273,15 @@ function checkReference(components: Map<string, ComponentConfig>, kind: string, 
   }
 }
 
-/** A processor listed as a findings source must run in some telemetry pipeline, or it would never see data. */
-function checkFindingsSources(pipelinesNode: MapNode, config: ServiceConfig, context: ParseContext): void {
+/** A processor listed as a receiver (a connector) must run in some pipeline, or it would never see data. */
+function checkConnectorSources(pipelinesNode: MapNode, config: ServiceConfig, context: ParseContext): void {
   const usedProcessors = new Set<string>();
+  for (const pipeline of config.pipelines.values()) pipeline.processors.forEach((id) => usedProcessors.add(id));
   for (const pipeline of config.pipelines.values()) {
-    if (pipeline.signal !== 'findings') pipeline.processors.forEach((id) => usedProcessors.add(id));
-  }
-  for (const pipeline of config.pipelines.values()) {
-    if (pipeline.signal !== 'findings') continue;
     for (const id of pipeline.receivers) {
-      if (config.processors.has(id) && !usedProcessors.has(id)) {
+      if (config.processors.has(id) && !config.receivers.has(id) && !usedProcessors.has(id)) {
         const node = pipelinesNode.entries.get(pipeline.id) ?? pipelinesNode;
-        context.report(node, 'WP_ERR_CONFIG_MISSING_REFERENCE', `findings pipeline "${pipeline.id}" takes findings from "${id}", but no traces, metrics or logs pipeline runs "${id}"`);
+        context.report(node, 'WP_ERR_CONFIG_MISSING_REFERENCE', `pipeline "${pipeline.id}" takes ${pipeline.signal} from "${id}", but no pipeline runs "${id}" as a processor`);
       }
     }
   }

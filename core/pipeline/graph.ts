@@ -32,6 +32,8 @@ export interface GraphNode {
  * The running shape of a config: exporters, then processors per pipeline, then receivers.
  * Processors exist once per pipeline, as in the Collector; state that must not split, such as a
  * detection processor's windows, lives in the shared component created once per processor id.
+ * A processor that emits a signal (detection emits findings) also feeds the pipelines of that
+ * signal which list it under `receivers`, as the Collector's connectors do.
  */
 export interface PipelineGraph {
   nodes: GraphNode[];
@@ -90,15 +92,17 @@ export function buildGraph(config: ServiceConfig, context: GraphContext): Pipeli
   }
 
   const pipelines = [...config.pipelines.values()];
-  const findingsPipelines = pipelines.filter((pipeline) => pipeline.signal === 'findings');
-  const telemetryPipelines = pipelines.filter((pipeline) => pipeline.signal !== 'findings');
-  // Findings processors start before the shared detection state and stop after it, so findings
-  // flushed at shutdown still have somewhere to go.
-  const findingsProcessorNodes: GraphNode[] = [];
-  const processorNodes: GraphNode[] = [];
-  const shared = new Map<string, SharedComponent<unknown>>();
+  const shared = new Map<string, SharedComponent<unknown> | undefined>();
+  const entries = new Map<string, Consumer>();
+  // Nodes in start order. A pipeline fed by a connector (a processor that emits a signal, such as
+  // detection's findings) is built while its connector is created, so its processors come before
+  // the connector's shared state: they start earlier and stop later, and what the connector
+  // flushes at shutdown still has somewhere to go.
+  const ordered: GraphNode[] = [];
 
-  const buildChain = (pipeline: PipelineConfig, processorNodes: GraphNode[]): Consumer => {
+  const entryFor = (pipeline: PipelineConfig): Consumer => {
+    const existing = entries.get(pipeline.id);
+    if (existing) return existing;
     let next: Consumer = new FanoutConsumer(pipeline.exporters.map((id) => exporters.get(id) as Consumer), false);
     for (const id of [...pipeline.processors].reverse()) {
       const component = config.processors.get(id) as ComponentConfig;
@@ -110,56 +114,46 @@ export function buildGraph(config: ServiceConfig, context: GraphContext): Pipeli
         next,
         shared: sharedFor(id)?.value,
       });
-      processorNodes.push({ kind: 'processor', id, pipeline: pipeline.id, component: processor });
+      ordered.push({ kind: 'processor', id, pipeline: pipeline.id, component: processor });
       next = countingConsumer(processor, id, pipeline.signal, context.metrics);
     }
+    entries.set(pipeline.id, next);
     return next;
   };
 
-  const findingsEntries = new Map<string, Consumer[]>();
-  const sharedNodes: GraphNode[] = [];
   const sharedFor = (id: string): SharedComponent<unknown> | undefined => {
     if (shared.has(id)) return shared.get(id);
     const component = config.processors.get(id) as ComponentConfig;
     const factory = component.factory as ProcessorFactory;
+    shared.set(id, undefined);
     if (!factory.createShared) return undefined;
-    const outputs = findingsEntries.get(id);
-    const created = factory.createShared({
-      ...settingsFor('processor', id, component),
-      findings: outputs ? new FanoutConsumer(outputs, true) : undefined,
-    });
+    const outputs: Partial<Record<Signal, Consumer>> = {};
+    for (const signal of factory.emits ?? []) {
+      const fed = pipelines.filter((pipeline) => pipeline.signal === signal && pipeline.receivers.includes(id));
+      if (fed.length > 0) outputs[signal] = new FanoutConsumer(fed.map(entryFor), true);
+    }
+    const created = factory.createShared({ ...settingsFor('processor', id, component), outputs });
     shared.set(id, created);
-    sharedNodes.push({ kind: 'shared', id, component: created });
+    ordered.push({ kind: 'shared', id, component: created });
     return created;
   };
 
-  // Findings pipelines come first: their entries are the findings outputs of detection processors.
-  for (const pipeline of findingsPipelines) {
-    const entry = buildChain(pipeline, findingsProcessorNodes);
-    for (const source of pipeline.receivers) findingsEntries.set(source, [...(findingsEntries.get(source) ?? []), entry]);
-  }
+  const stagesOf = (pipeline: PipelineConfig): StageSpec[] => pipeline.processors.flatMap((id) => {
+    const component = config.processors.get(id) as ComponentConfig;
+    const stage = (component.factory as ProcessorFactory).workerStage?.(id, component.config);
+    return stage ? [stage] : [];
+  });
 
-  const entries = new Map<string, { consumer: Consumer; stages: StageSpec[] }>();
-  for (const pipeline of telemetryPipelines) {
-    const consumer = buildChain(pipeline, processorNodes);
-    const stages: StageSpec[] = [];
-    for (const id of pipeline.processors) {
-      const component = config.processors.get(id) as ComponentConfig;
-      const stage = (component.factory as ProcessorFactory).workerStage?.(id, component.config);
-      if (stage) stages.push(stage);
-    }
-    entries.set(pipeline.id, { consumer, stages });
-  }
-  nodes.push(...findingsProcessorNodes, ...sharedNodes, ...processorNodes);
+  for (const pipeline of pipelines) entryFor(pipeline);
+  nodes.push(...ordered);
 
   for (const id of usedIds(config, 'receivers')) {
     const component = config.receivers.get(id) as ComponentConfig;
     const consumers: Partial<Record<Signal, PipelineInput>> = {};
     for (const signal of component.factory.signals) {
-      const fed = telemetryPipelines.filter((pipeline) => pipeline.signal === signal && pipeline.receivers.includes(id));
+      const fed = pipelines.filter((pipeline) => pipeline.signal === signal && pipeline.receivers.includes(id));
       if (fed.length === 0) continue;
-      const stages = uniqueStages(fed.flatMap((pipeline) => entries.get(pipeline.id)?.stages ?? []));
-      consumers[signal] = new PipelineEntry(fed.map((pipeline) => entries.get(pipeline.id)?.consumer as Consumer), stages);
+      consumers[signal] = new PipelineEntry(fed.map(entryFor), uniqueStages(fed.flatMap(stagesOf)));
     }
     const receiver = (component.factory as ReceiverFactory).create({ ...settingsFor('receiver', id, component), consumers });
     nodes.push({ kind: 'receiver', id, component: receiver });

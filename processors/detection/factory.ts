@@ -31,6 +31,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   readonly value = this;
   readonly engine: DetectionEngine;
   private timer: NodeJS.Timeout | undefined;
+  private host: Host | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private failures = 0;
 
@@ -49,7 +50,8 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     settings.logger.info({ rules: rules.rules.length }, 'detection rules loaded');
   }
 
-  async start(_host: Host): Promise<void> {
+  async start(host: Host): Promise<void> {
+    this.host = host;
     this.timer = setInterval(() => this.engine.advance(), ADVANCE_INTERVAL_MS);
     this.timer.unref();
   }
@@ -63,7 +65,8 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   }
 
   private send(findings: Finding[]): void {
-    const output: Consumer | undefined = this.settings.findings;
+    this.host?.findingsBus.publish(findings);
+    const output: Consumer | undefined = this.settings.outputs.findings;
     if (!output) return;
     const delivery = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).catch((error: unknown) => {
       // NOTE: a finding the findings pipelines refuse (their queues full) is lost; it is counted here.
@@ -108,7 +111,7 @@ export const detectionProcessorFactory: ProcessorFactory<DetectionConfig, Detect
   type: 'detection',
   description: 'Detects attacks and abuse in HTTP spans and access logs with YAML rules; emits findings.',
   signals: ['traces', 'logs'],
-  emitsFindings: true,
+  emits: ['findings'],
   schema,
   createDefaultConfig,
   workerModules: [WORKER_MODULE],

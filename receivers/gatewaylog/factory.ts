@@ -3,7 +3,7 @@ import { errorMessage } from '../../core/errors.js';
 import { ingest } from '../helper/ingest.js';
 import { createDefaultConfig, FORMAT_NAMES, schema, type GatewayLogConfig } from './config.js';
 import { FileTailer } from './tail.js';
-import { compileNginxFormat } from './formats/nginx.js';
+import { compileNginxFormat } from '../helper/accesslog/nginx.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 

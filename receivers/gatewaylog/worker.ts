@@ -1,52 +1,17 @@
 import type { IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
 import { keyValue } from '../../core/otlp/attributes.js';
 import type { LineContext, LineParser, LineParseResult, WorkerModule } from '../../core/pool/worker-api.js';
-import { compileNginxFormat, nginxFields, NGINX_COMBINED, NGINX_MAIN } from './formats/nginx.js';
-import { accessLogRecord, unparsedRecord } from './record.js';
-import type { AccessFields } from './formats/fields.js';
+import { ACCESS_LOG_FORMATS, fieldParser, type FieldParser, type FormatOptions } from '../helper/accesslog/formats.js';
+import { accessLogRecord, unparsedRecord } from '../helper/accesslog/record.js';
+import type { AccessFields } from '../helper/accesslog/fields.js';
 
 /*
- * Worker-thread side of the gatewaylog receiver: the access-log parsers. Each parser takes a
+ * Worker-thread side of the gatewaylog receiver: the access-log line parsers. Each parser takes a
  * chunk of lines and returns one OTLP logs request.
  */
 
-export interface ParserOptions {
-  /** nginx `log_format` string for the `nginx` format. */
-  log_format?: string;
-}
-
-type FieldParser = (line: string) => AccessFields | undefined;
-
-function nginxParser(format: string): FieldParser {
-  const split = compileNginxFormat(format);
-  return (line) => {
-    const values = split(line);
-    return values ? nginxFields(values) : undefined;
-  };
-}
-
-/** Tries parsers in order and returns the first result. */
-function firstOf(...parsers: FieldParser[]): FieldParser {
-  return (line) => {
-    for (const parse of parsers) {
-      const fields = parse(line);
-      if (fields) return fields;
-    }
-    return undefined;
-  };
-}
-
-/** Field parsers by format name; each returns undefined for a line it cannot read. */
-export const FORMATS: Record<string, (options: ParserOptions) => FieldParser> = {
-  // Many distributions log nginx's `main` format: combined plus the X-Forwarded-For header.
-  nginx_combined: () => firstOf(nginxParser(NGINX_MAIN), nginxParser(NGINX_COMBINED)),
-  nginx: (options) => nginxParser(options.log_format ?? NGINX_COMBINED),
-};
-
-export function lineParser(format: string, options: ParserOptions): LineParser {
-  const makeParser = FORMATS[format];
-  if (!makeParser) throw new Error(`unknown access-log format "${format}"`);
-  const parse = makeParser(options);
+export function lineParser(format: string, options: FormatOptions): LineParser {
+  const parse = fieldParser(format, options);
   const formatAttribute = keyValue('log.format', format);
   return (lines, context) => buildRequest(lines, context, parse, formatAttribute);
 }
@@ -78,5 +43,5 @@ function buildRequest(lines: string[], context: LineContext, parse: FieldParser,
 }
 
 export const parsers: WorkerModule['parsers'] = Object.fromEntries(
-  Object.keys(FORMATS).map((format) => [format, (options: unknown) => lineParser(format, (options ?? {}) as ParserOptions)]),
+  Object.keys(ACCESS_LOG_FORMATS).map((format) => [format, (options: unknown) => lineParser(format, (options ?? {}) as FormatOptions)]),
 );

@@ -1,7 +1,7 @@
 import Long from 'long';
-import type { IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
-import { keyValue } from '../../core/otlp/attributes.js';
-import type { AccessFields } from './formats/fields.js';
+import type { IKeyValue, ILogRecord } from '../../../core/otlp/codec.js';
+import { keyValue } from '../../../core/otlp/attributes.js';
+import type { AccessFields } from './fields.js';
 
 /** OTLP severity numbers used for access logs: INFO, WARN for 4xx, ERROR for 5xx. */
 const SEVERITY_INFO = 9;
