@@ -155,13 +155,27 @@ export function decodeHtmlEntities(text: string): string {
 
 /**
  * The form detectors match against: percent-decoded (repeatedly), HTML entities decoded, NUL
- * bytes removed, and lower-cased.
+ * bytes removed, compatibility forms folded (NFKC), and lower-cased.
  */
 export function normalize(text: string, plusAsSpace = false): string {
   let value = decodeRepeatedly(text, plusAsSpace);
   value = decodeHtmlEntities(value);
   if (value.indexOf('\0') >= 0) value = value.split('\0').join('');
+  if (hasCompatibilityForms(value)) value = value.normalize('NFKC');
   return value.toLowerCase();
+}
+
+/**
+ * Reports whether text has fullwidth or other compatibility forms (`＜ｓｃｒｉｐｔ＞`), which
+ * some back ends fold to ASCII; NFKC folds them here too.
+ */
+function hasCompatibilityForms(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xff00 && code <= 0xffef) return true;
+    if (code >= 0x2000 && code <= 0x2bff) return true;
+  }
+  return false;
 }
 
 /** Splits a query string into its decoded names and values, as a server would see them. */

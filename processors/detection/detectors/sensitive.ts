@@ -3,30 +3,40 @@ import type { EventView } from '../view.js';
 
 /*
  * Requests for files that leak secrets or internals: version-control folders, environment and
- * credential files, editor backups, database dumps and archives of the site, and status pages
- * of servers and frameworks. Matching is on the decoded, lower-cased path.
+ * credential files, tool and editor settings, backups, database dumps and archives of the site,
+ * and status pages of servers and frameworks. Matching is on the decoded, lower-cased path, and
+ * on parameter values that name a file.
  */
 
 /** Path segments (or segment prefixes) that are sensitive wherever they appear. */
 const SENSITIVE_SEGMENTS = [
-  '.env', '.git', '.svn', '.hg', '.bzr', '.ds_store', '.htpasswd', '.htaccess', '.aws', '.ssh', '.npmrc', '.pypirc',
-  '.vscode', '.idea', '.dockerenv', '.bash_history', '.docker', '.kube', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519',
-  'web.config', 'docker-compose.yml', 'docker-compose.yaml', 'phpinfo.php', 'server-status', 'server-info',
-  'wp-config.php.bak', '.terraform', 'terraform.tfstate', 'credentials.json', 'secrets.yml', 'secrets.json',
+  '.env', '.git', '.svn', '.hg', '.bzr', '.cvs', '.ds_store', '.htpasswd', '.htaccess', '.aws', '.ssh', '.npmrc', '.pypirc', '.netrc',
+  '.vscode', '.idea', '.dockerenv', '.bash_history', '.zsh_history', '.docker', '.kube', '.terraform', '.gnupg', '.config', '.s3cfg',
+  '.git-credentials', '.pgpass', '.my.cnf', '.boto', '.composer', '.circleci', '.gitlab-ci.yml', '.travis.yml', '.github',
+  'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'web.config', 'docker-compose.yml', 'docker-compose.yaml', 'phpinfo.php', 'info.php',
+  'server-status', 'server-info', 'wp-config.php.bak', 'terraform.tfstate', 'credentials.json', 'secrets.yml', 'secrets.json',
+  'config.json.bak', 'elmah.axd', 'trace.axd', 'debug.log', 'error_log', 'heapdump', 'jolokia', 'sftp-config.json', 'sftp.json',
+  // Settings folders of AI coding assistants, which hold API keys and project instructions.
+  '.claude', '.cursor', '.continue', '.aider', '.roo', '.zed', '.cline', '.kiro', '.windsurf', '.rovodev', '.codex', '.opencode',
+  '.a0proj', '.plandex', '.fabric', '.n8n', '.junie', '.copilot', '.gemini', '.codeium', '.tabnine', '.amazonq',
 ];
 /** Spring Boot actuator endpoints that expose configuration or memory. */
-const ACTUATOR_ENDPOINTS = ['env', 'heapdump', 'threaddump', 'configprops', 'mappings', 'beans', 'jolokia', 'logfile', 'trace', 'httptrace', 'gateway'];
+const ACTUATOR_ENDPOINTS = ['env', 'heapdump', 'threaddump', 'configprops', 'mappings', 'beans', 'jolokia', 'logfile', 'trace', 'httptrace', 'gateway', 'shutdown', 'loggers'];
 /** Suffixes of editor and backup copies of source files. */
-const BACKUP_SUFFIXES = ['.bak', '.old', '.orig', '.save', '.swp', '.swo', '~', '.backup', '.tmp', '.copy'];
-const SOURCE_EXTENSIONS = ['.php', '.asp', '.aspx', '.jsp', '.py', '.rb', '.js', '.config', '.conf', '.ini', '.yml', '.yaml', '.xml', '.json', '.env', '.inc', '.cfg'];
-const DUMP_EXTENSIONS = ['.sql', '.sql.gz', '.sql.zip', '.sql.bz2', '.dump', '.db', '.sqlite', '.sqlite3', '.mdb'];
+const BACKUP_SUFFIXES = ['.bak', '.old', '.orig', '.save', '.swp', '.swo', '~', '.backup', '.tmp', '.copy', '.bk', '.sav'];
+const SOURCE_EXTENSIONS = ['.php', '.asp', '.aspx', '.jsp', '.py', '.rb', '.js', '.config', '.conf', '.ini', '.yml', '.yaml', '.xml', '.json', '.env', '.inc', '.cfg', '.sql'];
+const DUMP_EXTENSIONS = ['.sql', '.sql.gz', '.sql.zip', '.sql.bz2', '.sql.tar.gz', '.dump', '.db', '.sqlite', '.sqlite3', '.mdb', '.bak.sql'];
 const ARCHIVE_EXTENSIONS = ['.zip', '.tar', '.tar.gz', '.tgz', '.tar.bz2', '.rar', '.7z', '.gz'];
 /** Archive names that mean "the whole site or database", not a product download. */
 const ARCHIVE_NAMES = ['backup', 'backups', 'site', 'www', 'wwwroot', 'web', 'html', 'public_html', 'htdocs', 'db', 'database', 'dump', 'data', 'old', 'new', 'test', 'src', 'source', 'app', 'code', 'files', 'home', 'root', 'admin', 'export'];
 
 function segmentMatch(segment: string): string | undefined {
   for (const sensitive of SENSITIVE_SEGMENTS) {
-    if (segment === sensitive || (segment.startsWith(sensitive) && /^[.\-_~]/.test(segment.slice(sensitive.length)))) return sensitive;
+    if (segment === sensitive) return sensitive;
+    if (segment.startsWith(sensitive)) {
+      const next = segment[sensitive.length];
+      if (next === '.' || next === '-' || next === '_' || next === '~') return sensitive;
+    }
   }
   return undefined;
 }
@@ -43,11 +53,16 @@ export function detectSensitiveFile(path: string): string | undefined {
   const name = segments[segments.length - 1] ?? '';
   const backup = BACKUP_SUFFIXES.find((suffix) => name.endsWith(suffix));
   if (backup && SOURCE_EXTENSIONS.some((extension) => name.slice(0, -backup.length).endsWith(extension))) return `backup copy (${backup})`;
-  const dump = DUMP_EXTENSIONS.find((extension) => name.endsWith(extension));
+  const dump = DUMP_EXTENSIONS.find((extension) => name.endsWith(extension) && name.length > extension.length);
   if (dump) return `database dump (${dump})`;
   const archive = ARCHIVE_EXTENSIONS.find((extension) => name.endsWith(extension));
   if (archive && ARCHIVE_NAMES.includes(name.slice(0, -archive.length))) return `site archive (${name})`;
   return undefined;
+}
+
+/** Parameter values that name a file: no spaces, a dot or slash, and short. */
+function looksLikeFile(value: string): boolean {
+  return value.length > 2 && value.length < 256 && value.indexOf(' ') < 0 && (value.indexOf('.') >= 0 || value.indexOf('/') >= 0) && value.indexOf('://') < 0;
 }
 
 export const sensitiveFile: Detector = {
@@ -55,6 +70,12 @@ export const sensitiveFile: Detector = {
   description: 'Requests for secrets and internals: .env, .git/, credentials, backups, dumps, status pages, actuator endpoints.',
   detect: (view: EventView) => {
     const found = detectSensitiveFile(view.path);
-    return found ? `url.path: ${found}` : undefined;
+    if (found) return `url.path: ${found}`;
+    for (const { location, value } of view.query) {
+      if (!looksLikeFile(value)) continue;
+      const inValue = detectSensitiveFile(value);
+      if (inValue) return `${location}: ${inValue}`;
+    }
+    return undefined;
   },
 };
