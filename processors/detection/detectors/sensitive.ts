@@ -30,6 +30,11 @@ const ARCHIVE_EXTENSIONS = ['.zip', '.tar', '.tar.gz', '.tgz', '.tar.bz2', '.rar
 /** Archive names that mean "the whole site or database", not a product download. */
 const ARCHIVE_NAMES = ['backup', 'backups', 'site', 'www', 'wwwroot', 'web', 'html', 'public_html', 'htdocs', 'db', 'database', 'dump', 'data', 'old', 'new', 'test', 'src', 'source', 'app', 'code', 'files', 'home', 'root', 'admin', 'export'];
 
+/** Hidden files and folders a web root may hold by accident; `.well-known` is the one meant to be public (RFC 8615). */
+function isHiddenSegment(segment: string): boolean {
+  return segment.length > 1 && segment[0] === '.' && /[a-z_]/.test(segment[1]) && segment !== '.well-known';
+}
+
 function segmentMatch(segment: string): string | undefined {
   for (const sensitive of SENSITIVE_SEGMENTS) {
     if (segment === sensitive) return sensitive;
@@ -48,11 +53,13 @@ export function detectSensitiveFile(path: string): string | undefined {
     const segment = segments[i];
     const sensitive = segmentMatch(segment);
     if (sensitive) return sensitive;
+    if (isHiddenSegment(segment)) return `hidden file ${segment.slice(0, 32)}`;
     if (segment === 'actuator' && (i === segments.length - 1 || ACTUATOR_ENDPOINTS.includes(segments[i + 1]))) return 'actuator endpoint';
   }
   const name = segments[segments.length - 1] ?? '';
   const backup = BACKUP_SUFFIXES.find((suffix) => name.endsWith(suffix));
   if (backup && SOURCE_EXTENSIONS.some((extension) => name.slice(0, -backup.length).endsWith(extension))) return `backup copy (${backup})`;
+  if (name.endsWith('.log') && name.length > 4) return `log file (${name.slice(0, 32)})`;
   const dump = DUMP_EXTENSIONS.find((extension) => name.endsWith(extension) && name.length > extension.length);
   if (dump) return `database dump (${dump})`;
   const archive = ARCHIVE_EXTENSIONS.find((extension) => name.endsWith(extension));
