@@ -1,6 +1,6 @@
 import type { HttpEvent } from './event.js';
 import { MAX_MATCH_LENGTH, normalize, percentDecode, queryParameters } from './decode.js';
-import type { ApiSpec } from './openapi.js';
+import type { ApiLookup, ApiSpec } from './openapi.js';
 
 /** One decoded value a detector inspects, with where it came from for the finding's detail. */
 export interface Inspected {
@@ -54,6 +54,7 @@ export class EventView {
   private agent?: string;
   private headerValues?: Inspected[];
   private everything?: Inspected[];
+  private spec?: ApiLookup | null;
   readonly detectorResults = new Map<string, string | null>();
 
   constructor(readonly event: HttpEvent, readonly context: DetectorContext = DEFAULT_DETECTOR_CONTEXT) {}
@@ -115,6 +116,15 @@ export class EventView {
       if (this.userAgent) this.everything.push({ location: 'user_agent.original', value: normalize(this.userAgent) });
     }
     return this.everything;
+  }
+
+  /** What the OpenAPI document says about this request; undefined when no document is configured. */
+  apiLookup(): ApiLookup | undefined {
+    if (this.spec === undefined) {
+      const spec = this.context.apiSpec;
+      this.spec = spec ? spec.lookup(this.event['http.request.method'] ?? 'GET', this.event['url.path'] ?? '/') : null;
+    }
+    return this.spec ?? undefined;
   }
 
   private addCookies(header: string): void {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { HttpEvent } from '../../processors/detection/event.js';
+import { eventFromFields, type ExtractOptions, type HttpEvent } from '../../processors/detection/event.js';
 
 /*
  * The labelled request corpus under test/fixtures/detection/attacks (see the README there):
@@ -80,18 +80,22 @@ export function rowsLabeled(label: string): LabeledRequest[] {
   return labeledRequests().filter((row) => row.label === label);
 }
 
-/** Builds the HTTP event a SERVER span of this request would give, with the headers as `http.request.header.*` attributes. */
-export function requestEvent(request: LabeledRequest, time = Date.UTC(2024, 0, 1)): HttpEvent {
+/** The fields a SERVER span of this request would carry, with the headers as `http.request.header.*` attributes. */
+export function requestFields(request: LabeledRequest): Record<string, unknown> {
   const question = request.uri.indexOf('?');
-  const event: Record<string, unknown> = {
-    time,
+  const fields: Record<string, unknown> = {
     'http.request.method': request.method,
     'url.path': question >= 0 ? request.uri.slice(0, question) : request.uri,
     'client.address': '192.0.2.10',
     'http.response.status_code': 200,
   };
-  if (question >= 0) event['url.query'] = request.uri.slice(question + 1);
-  if (request.userAgent && request.userAgent !== '-') event['user_agent.original'] = request.userAgent;
-  for (const [name, value] of Object.entries(request.headers)) event[`http.request.header.${name}`] = value;
-  return event as unknown as HttpEvent;
+  if (question >= 0) fields['url.query'] = request.uri.slice(question + 1);
+  if (request.userAgent && request.userAgent !== '-') fields['user_agent.original'] = request.userAgent;
+  for (const [name, value] of Object.entries(request.headers)) fields[`http.request.header.${name}`] = value;
+  return fields;
+}
+
+/** Builds the HTTP event of a request, as event extraction builds it from a span. */
+export function requestEvent(request: LabeledRequest, options?: ExtractOptions, time = Date.UTC(2024, 0, 1)): HttpEvent {
+  return eventFromFields(requestFields(request), time, options);
 }

@@ -1,8 +1,9 @@
 import { inAnyCidr, parseCidr, type Cidr } from '../../../core/cidr.js';
 import { DETECTORS } from '../detectors/index.js';
+import { eventField } from '../event.js';
 import type { EventView } from '../view.js';
 import { MAX_REGEX_INPUT } from './regex.js';
-import type { Condition, FieldCondition, RuleSet } from './types.js';
+import type { ApiSpecCheck, Condition, FieldCondition, RuleSet } from './types.js';
 
 /** A compiled condition: true when the event matches. Detector details are left in the view. */
 export type Predicate = (view: EventView) => boolean;
@@ -38,7 +39,19 @@ export function compileCondition(condition: Condition, set: RuleSet): Predicate 
     if (!macro) throw new Error(`unknown macro "${condition.macro}"`);
     return compileCondition(macro, set);
   }
+  if ('api_spec' in condition) return compileApiSpec(condition.api_spec);
   return compileField(condition, set);
+}
+
+/** Checks the request against the configured OpenAPI document; without a document nothing matches. */
+function compileApiSpec(check: ApiSpecCheck): Predicate {
+  return (view) => {
+    const lookup = view.apiLookup();
+    if (!lookup) return false;
+    if (check === 'documented') return lookup.documented;
+    if (check === 'deprecated') return lookup.deprecated;
+    return !lookup.documented;
+  };
 }
 
 function compileField(condition: FieldCondition, set: RuleSet): Predicate {
@@ -78,12 +91,15 @@ function compileField(condition: FieldCondition, set: RuleSet): Predicate {
   }
   for (const [key, compare] of [['gt', (a: number, b: number) => a > b], ['gte', (a: number, b: number) => a >= b], ['lt', (a: number, b: number) => a < b], ['lte', (a: number, b: number) => a <= b]] as const) {
     const bound = condition[key];
-    if (bound !== undefined) checks.push((value) => typeof value === 'number' && compare(value, bound));
+    if (bound !== undefined) checks.push((value) => {
+      const number = typeof value === 'number' ? value : Number(value);
+      return Number.isFinite(number) && compare(number, bound);
+    });
   }
 
   const exists = condition.exists;
   return (view) => {
-    const value = (view.event as unknown as Record<string, unknown>)[field];
+    const value = eventField(view.event, field);
     const present = value !== undefined && value !== null && value !== '';
     if (exists !== undefined && present !== exists) return false;
     if (!present) return checks.length === 0;
