@@ -284,7 +284,8 @@ export class DetectionEngine {
       rule: { id: rule.id, name: rule.name, owasp: rule.owasp, mitre_attack: rule.mitre_attack, tags: rule.tags.length > 0 ? rule.tags : undefined },
       severity: rule.severity,
       confidence: rule.confidence,
-      actor: clean({ address: text('client.address'), identity: text('user.id'), api_key_fingerprint: text('api_key.fingerprint'), user_agent: text('user_agent.original') }),
+      // A baseline judges a route over many clients, so no single one is its actor.
+      actor: rule.trigger.kind === 'baseline' ? {} : clean({ address: text('client.address'), identity: text('user.id'), api_key_fingerprint: text('api_key.fingerprint'), user_agent: text('user_agent.original') }),
       target: clean({ service: text('service.name'), host: text('server.address'), method: text('http.request.method'), path: text('url.path'), route: text('http.route') }),
       key: Object.fromEntries(rule.group_by.map((name) => [name, String(fields[name])])),
       count: fire.count,

@@ -1,4 +1,5 @@
 import { silentLogger } from '../../core/logger.js';
+import { parseDuration } from '../../core/config/duration.js';
 import type { Finding } from '../../core/data/finding.js';
 import { DetectionEngine } from './engine.js';
 import { eventFromFields } from './event.js';
@@ -14,13 +15,32 @@ export interface RuleTestReport {
 }
 
 const TEST_START_MS = Date.UTC(2024, 0, 1);
+/** Copies one test event may expand into. */
+const MAX_REPEAT = 10_000;
 
-/** The time of a test event: its `time` field (milliseconds or RFC 3339), or one second after the previous one. */
-function eventTime(fields: Record<string, unknown>, index: number): number {
-  const time = fields.time;
-  if (typeof time === 'number') return time;
-  if (typeof time === 'string') return Date.parse(time);
-  return TEST_START_MS + index * 1000;
+/**
+ * Expands test events into timed field maps. `time` (milliseconds or RFC 3339) sets an event's
+ * time; otherwise it comes `every` (a duration, default 1s) after the previous event. `repeat: n`
+ * sends n copies, and `{n}` in a string value becomes the copy's number, so one line can send
+ * a hundred requests for a hundred different paths.
+ */
+export function expandTestEvents(events: Record<string, unknown>[]): { fields: Record<string, unknown>; time: number }[] {
+  const expanded: { fields: Record<string, unknown>; time: number }[] = [];
+  let time = TEST_START_MS - 1000;
+  for (const event of events) {
+    const { repeat, every, time: given, ...fields } = event;
+    const count = typeof repeat === 'number' && Number.isInteger(repeat) && repeat > 0 ? Math.min(repeat, MAX_REPEAT) : 1;
+    const step = typeof every === 'number' ? every : typeof every === 'string' ? parseDuration(every) ?? 1000 : 1000;
+    for (let i = 0; i < count; i++) {
+      if (i === 0 && typeof given === 'number') time = given;
+      else if (i === 0 && typeof given === 'string') time = Date.parse(given);
+      else time += step;
+      const copy: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields)) copy[key] = typeof value === 'string' && count > 1 ? value.replaceAll('{n}', String(i)) : value;
+      expanded.push({ fields: copy, time });
+    }
+  }
+  return expanded;
 }
 
 /** Reads a dotted path from a finding; a key may itself contain dots (`key.client.address`). */
@@ -74,7 +94,7 @@ export function runRuleTest(set: RuleSet, rule: Rule, test: RuleTest, options: P
   const findings: Finding[] = [];
   const engine = new DetectionEngine({ rules: [rule], source: 'test-rules', maxKeysPerRule: 10_000, emit: (emitted) => findings.push(...emitted), logger: silentLogger() });
   const matches: EventMatch[] = [];
-  test.events.forEach((fields, index) => stage.evaluate(eventFromFields(fields, eventTime(fields, index), stage.extractOptions), matches));
+  for (const { fields, time } of expandTestEvents(test.events)) stage.evaluate(eventFromFields(fields, time, stage.extractOptions), matches);
   engine.process(matches);
   engine.advance();
   const fresh = findings.filter((finding) => finding.status === 'new');

@@ -219,12 +219,22 @@ function globbedPath(text: string): string | undefined {
   return undefined;
 }
 
+/** Characters without which neither shell syntax nor in-word quoting can appear. */
+function hasShellCharacters(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i];
+    if (char === '$' || char === '`' || char === '<' || char === '>' || char === '(' || char === '{' || char === "'" || char === '"' || char === '\\' || char === '&') return true;
+  }
+  return false;
+}
+
 /** Checks one decoded, lower-cased value; returns what was found, or undefined. */
 export function detectCommandInjection(value: string, inUserAgent = false): string | undefined {
   if (value.length < 2) return undefined;
-  const syntax = shellSyntax(value);
+  const special = hasShellCharacters(value);
+  const syntax = special ? shellSyntax(value) : undefined;
   if (syntax) return syntax;
-  const obfuscated = obfuscatedCommand(value);
+  const obfuscated = special ? obfuscatedCommand(value) : undefined;
   if (obfuscated) return `obfuscated command ${obfuscated}`;
   const text = deobfuscateShell(value);
   const segments = splitCommands(text);
@@ -233,7 +243,7 @@ export function detectCommandInjection(value: string, inUserAgent = false): stri
     if (command) return `${segment.separated ? 'chained ' : ''}command ${command}`;
   }
   for (const phrase of WINDOWS_PHRASES) if (text.indexOf(phrase) >= 0) return `windows ${phrase.trim()}`;
-  const batch = batchSyntax(text);
+  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchSyntax(text) : undefined;
   if (batch) return `batch ${batch}`;
   const mail = mailCommand(value);
   if (mail) return `mail command ${mail} after a line break`;

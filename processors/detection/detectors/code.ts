@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { NeedleSet } from './needles.js';
 
 /*
  * Code injection in the languages web back ends run: PHP (functions that run commands or code,
@@ -54,6 +55,32 @@ const ENCODED_GADGETS: { name: string; needle: string }[] = JAVA_GADGETS.flatMap
   return { name, needle: encoded.slice(skip, encoded.length - 2).toLowerCase() };
 }));
 
+const PHP_FUNCTION_SET = new NeedleSet(PHP_FUNCTIONS);
+
+/** Every marker of every language in one set, scanned once per value; `labels` says what each needle means. */
+const MARKERS: { needle: string; label: string; rank: number }[] = [
+  ...PHP_MARKERS.map((needle) => ({ needle, label: `php ${needle}`, rank: 0 })),
+  ...JAVA_MARKERS.map((needle) => ({ needle, label: `java ${needle.replace(/[.(]+$/, '')}`, rank: 1 })),
+  ...JAVA_GADGETS.map((needle) => ({ needle, label: `java gadget ${needle}`, rank: 2 })),
+  ...ENCODED_GADGETS.map((gadget) => ({ needle: gadget.needle, label: `java gadget ${gadget.name} in base64`, rank: 2 })),
+  { needle: 'ro0ab', label: 'java serialized object', rank: 2 },
+  { needle: 'aced0005', label: 'java serialized object', rank: 2 },
+  ...NODE_MARKERS.map((needle) => ({ needle, label: `node ${needle}`, rank: 3 })),
+  ...PYTHON_MARKERS.map((needle) => ({ needle, label: `python ${needle}`, rank: 4 })),
+];
+const MARKER_SET = new NeedleSet(MARKERS.map((marker) => marker.needle));
+
+/** The marker found with the lowest rank (PHP before Java before Node.js before Python), or undefined. */
+function findMarker(value: string): string | undefined {
+  let best: { label: string; rank: number } | undefined;
+  MARKER_SET.scan(value, ({ needle }) => {
+    const marker = MARKERS[needle];
+    if (!best || marker.rank < best.rank) best = marker;
+    return best.rank === 0;
+  });
+  return best?.label;
+}
+
 function isWordCharacter(char: string | undefined): boolean {
   return char !== undefined && /[a-z0-9_$\\.]/.test(char);
 }
@@ -63,19 +90,21 @@ function isWordCharacter(char: string | undefined): boolean {
  * only what evasion puts there is allowed (a tab, a line break, `)` as in `(system)(ls)`), not a
  * plain space, so prose such as "paper pack (8.5x11)" is no call.
  */
-function findCall(value: string, names: string[]): string | undefined {
-  for (const name of names) {
-    for (let at = value.indexOf(name); at >= 0; at = value.indexOf(name, at + 1)) {
-      if (isWordCharacter(value[at - 1])) continue;
-      let j = at + name.length;
-      while (j < value.length && j - at - name.length < 16 && (value[j] === '\t' || value[j] === '\n' || value[j] === '\r' || value[j] === ')')) j++;
-      if (value[j] === '`' && name === 'system') return name;
-      if (value[j] !== '(') continue;
-      const argument = value.slice(j + 1).trimStart()[0];
-      if (argument !== undefined && argument !== ')') return name;
+function findCall(value: string): string | undefined {
+  let found: string | undefined;
+  PHP_FUNCTION_SET.scan(value, ({ needle, start }) => {
+    const name = PHP_FUNCTIONS[needle];
+    if (isWordCharacter(value[start - 1])) return false;
+    let j = start + name.length;
+    while (j < value.length && j - start - name.length < 16 && (value[j] === '\t' || value[j] === '\n' || value[j] === '\r' || value[j] === ')')) j++;
+    if (value[j] === '`' && name === 'system') found = name;
+    else if (value[j] === '(') {
+      const argument = value.slice(j + 1, j + 32).trimStart()[0];
+      if (argument !== undefined && argument !== ')') found = name;
     }
-  }
-  return undefined;
+    return found !== undefined;
+  });
+  return found;
 }
 
 /** Replaces `/*…*‌/` and `//…` line comments, which PHP and JavaScript ignore between a name and its call, with a tab. */
@@ -84,29 +113,15 @@ function withoutComments(value: string): string {
   return value.replace(/\/\*[^*]{0,256}\*\//g, '\t').replace(/\/\/[^\n]{0,256}\n/g, '\t');
 }
 
+/** PHP calls, variable functions, serialized objects and open tags with code. */
 function findPhp(value: string): string | undefined {
-  const marker = PHP_MARKERS.find((candidate) => value.indexOf(candidate) >= 0);
-  if (marker) return `php ${marker}`;
   if (value.indexOf('(') >= 0) {
-    const call = findCall(withoutComments(value), PHP_FUNCTIONS);
+    const call = findCall(withoutComments(value));
     if (call) return `php call ${call}()`;
   }
   if (value.indexOf('$') >= 0 && (/\$[a-z_][a-z0-9_]{0,31}\(/.test(value) || /\$\{[^}]{1,32}\}\(/.test(value) || /\$[a-z_]{1,32}\[[^\]]{0,32}\]\(/.test(value))) return 'php variable function call';
   if (/(?:^|[;{])o:\d{1,4}:"[a-z_\\]{1,64}":\d{1,4}:\{/.test(value)) return 'php serialized object';
   if (/<\?(?:php)?\s+[a-z_]{2,32}\s{0,2}[($'"]/.test(value)) return 'php code';
-  return undefined;
-}
-
-function findJava(value: string): string | undefined {
-  const marker = JAVA_MARKERS.find((candidate) => value.indexOf(candidate) >= 0);
-  if (marker) return `java ${marker.replace(/[.(]+$/, '')}`;
-  const gadget = JAVA_GADGETS.find((candidate) => value.indexOf(candidate) >= 0);
-  if (gadget) return `java gadget ${gadget}`;
-  if (value.indexOf('ro0ab') >= 0 || value.indexOf('aced0005') >= 0) return 'java serialized object';
-  if (value.length >= 12) {
-    const encoded = ENCODED_GADGETS.find((candidate) => candidate.needle.length >= 8 && value.indexOf(candidate.needle) >= 0);
-    if (encoded) return `java gadget ${encoded.name} in base64`;
-  }
   return undefined;
 }
 
@@ -119,11 +134,7 @@ function findLdap(value: string): string | undefined {
 /** Checks one decoded, lower-cased value; returns what was found, or undefined. */
 export function detectCodeInjection(value: string): string | undefined {
   if (value.length < 4) return undefined;
-  return findPhp(value)
-    ?? findJava(value)
-    ?? (NODE_MARKERS.find((candidate) => value.indexOf(candidate) >= 0) ? `node ${NODE_MARKERS.find((candidate) => value.indexOf(candidate) >= 0)}` : undefined)
-    ?? (PYTHON_MARKERS.find((candidate) => value.indexOf(candidate) >= 0) ? `python ${PYTHON_MARKERS.find((candidate) => value.indexOf(candidate) >= 0)}` : undefined)
-    ?? findLdap(value);
+  return findMarker(value) ?? findPhp(value) ?? findLdap(value);
 }
 
 function inspect(values: Inspected[]): string | undefined {

@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { NeedleSet } from './needles.js';
 
 /*
  * Path traversal and local file inclusion: `../` sequences that climb out of the served
@@ -33,18 +34,21 @@ const BOUNDARY_BEFORE = new Set(['/', ' ', '=', ':', "'", '"', '(', ',', ';', '|
 /** Entries too common as route names to count in the URL path itself; they still count in parameters. */
 const VALUE_ONLY = new Set(['root/']);
 
+const SYSTEM_PATH_SET = new NeedleSet(SYSTEM_PATHS);
+
 /** Finds a system path in slash-normalized text; returns it or undefined. */
 export function findSystemPath(text: string, inUrlPath = false): string | undefined {
-  for (const path of SYSTEM_PATHS) {
-    if (inUrlPath && VALUE_ONLY.has(path)) continue;
-    for (let at = text.indexOf(path); at >= 0; at = text.indexOf(path, at + 1)) {
-      const before = at === 0 ? '/' : text[at - 1];
-      if (!BOUNDARY_BEFORE.has(before) && !(path.startsWith('.') && at > 0)) continue;
-      const after = text[at + path.length];
-      if (path.endsWith('/') || after === undefined || !/[a-z0-9_]/.test(after)) return path.replace(/\/$/, '');
-    }
-  }
-  return undefined;
+  let found: string | undefined;
+  SYSTEM_PATH_SET.scan(text, ({ needle, start }) => {
+    const path = SYSTEM_PATHS[needle];
+    if (inUrlPath && VALUE_ONLY.has(path)) return false;
+    const before = start === 0 ? '/' : text[start - 1];
+    if (!BOUNDARY_BEFORE.has(before) && !(path.startsWith('.') && start > 0)) return false;
+    const after = text[start + path.length];
+    if (path.endsWith('/') || after === undefined || !/[a-z0-9_]/.test(after)) found = path.replace(/\/$/, '');
+    return found !== undefined;
+  });
+  return found;
 }
 
 function slashed(value: string): string {

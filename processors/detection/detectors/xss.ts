@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { NeedleSet } from './needles.js';
 
 /*
  * Cross-site scripting: markup or script that a browser would run if the value were reflected
@@ -228,16 +229,20 @@ function findSink(input: string): string | undefined {
   return found && (found.includes('call') || found.includes('apply')) ? found : undefined;
 }
 
+const SINK_SET = new NeedleSet(SCRIPT_SINKS);
+
 function findSinkIn(value: string): string | undefined {
-  for (const sink of SCRIPT_SINKS) {
-    const at = value.indexOf(sink);
-    if (at < 0) continue;
-    const before = at === 0 ? '' : value[at - 1];
-    if (before !== '' && /[a-z0-9_$]/.test(before) && !sink.startsWith('.')) continue;
+  let found: string | undefined;
+  const scripted = /["'<>;`[\]{}]/.test(value);
+  SINK_SET.scan(value, ({ needle, start }) => {
+    const sink = SCRIPT_SINKS[needle];
+    const before = start === 0 ? '' : value[start - 1];
+    if (before !== '' && /[a-z0-9_$]/.test(before) && !sink.startsWith('.')) return false;
     // A call needs script around it: a quote, bracket or semicolon, or the call as the whole value.
-    if (/["'<>;`[\]{}]/.test(value) || at === 0 || sink.includes('`') || sink.endsWith('=')) return `script ${sink.replace(/[(`[=]$/, '')}`;
-  }
-  return undefined;
+    if (scripted || start === 0 || sink.includes('`') || sink.endsWith('=')) found = `script ${sink.replace(/[(`[=]$/, '')}`;
+    return found !== undefined;
+  });
+  return found;
 }
 
 /** Checks one decoded, lower-cased value; returns what was found, or undefined. */

@@ -71,15 +71,24 @@ function compileField(condition: FieldCondition, set: RuleSet): Predicate {
   }
   if (condition.contains) {
     const needles = condition.contains.map(text);
-    checks.push((value) => needles.some((needle) => text(String(value)).includes(needle)));
+    checks.push((value) => {
+      const subject = text(String(value));
+      return needles.some((needle) => subject.includes(needle));
+    });
   }
   if (condition.starts_with) {
     const prefixes = condition.starts_with.map(text);
-    checks.push((value) => prefixes.some((prefix) => text(String(value)).startsWith(prefix)));
+    checks.push((value) => {
+      const subject = text(String(value));
+      return prefixes.some((prefix) => subject.startsWith(prefix));
+    });
   }
   if (condition.ends_with) {
     const suffixes = condition.ends_with.map(text);
-    checks.push((value) => suffixes.some((suffix) => text(String(value)).endsWith(suffix)));
+    checks.push((value) => {
+      const subject = text(String(value));
+      return suffixes.some((suffix) => subject.endsWith(suffix));
+    });
   }
   if (condition.regex !== undefined) {
     const pattern = new RegExp(condition.regex, fold ? 'i' : '');
