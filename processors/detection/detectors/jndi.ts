@@ -54,7 +54,7 @@ export function detectJndi(input: string): string | undefined {
     if (lookup !== 'jndi') return `${lookup} lookup`;
     const target = resolved.slice(at + 6, at + 16);
     const protocol = JNDI_PROTOCOLS.find((candidate) => target.startsWith(`${candidate}:`));
-    return `jndi lookup${protocol ? ` over ${protocol}` : ''}${resolved.length !== value.length || value.indexOf('${jndi:') < 0 ? ' (obfuscated)' : ''}`;
+    return `jndi lookup${protocol ? ` over ${protocol}` : ''}${input.indexOf('${jndi:') < 0 ? ' (obfuscated)' : ''}`;
   }
   return undefined;
 }

@@ -154,9 +154,11 @@ export function detectSsrf(input: string, urlParameter: boolean): string | undef
   // Backslashes between the letters of a host (`\l\o\c\a\l\h\o\s\t`) are dropped by lenient URL parsers.
   const value = input.indexOf('\\') >= 0 ? input.replace(/\\(?=[a-z0-9])/g, '') : input;
   const scheme = /^([a-z][a-z0-9+._-]{1,16}):/.exec(value);
-  if (scheme) {
+  // `localhost:8080/x` looks like a scheme but is a host and port.
+  const isScheme = scheme !== null && (value.startsWith(`${scheme[1]}://`) || ['http', 'https', 'file', 'jar', 'url', 'mailto', 'data', 'javascript'].includes(scheme[1]));
+  if (scheme && isScheme) {
     const name = scheme[1];
-    if (ODD_SCHEMES.includes(name) && (value.startsWith(`${name}://`) || name === 'file' || name === 'jar' || name === 'url')) return `${name}: scheme`;
+    if (ODD_SCHEMES.includes(name)) return `${name}: scheme`;
     if (name !== 'http' && name !== 'https' && !value.startsWith(`${name}://`)) return undefined;
     for (const host of hostsOf(authorityOf(value, name.length))) {
       const kind = classifyHost(host);

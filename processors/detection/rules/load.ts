@@ -147,8 +147,10 @@ type ParsedRule = Infer<typeof ruleSchema>;
 function parseRule(node: ConfigNode, file: string, set: RuleSet, context: ParseContext): Rule | undefined {
   const before = context.issues.length;
   const parsed = ruleSchema.parse(node, context) as ParsedRule | undefined;
+  // The condition is checked even when other keys are invalid, so that one run lists every problem.
+  const whenNode = node.kind === 'map' ? node.entries.get('when') : undefined;
+  const when = whenNode ? parseCondition(whenNode, set, context) : undefined;
   if (!parsed || node.kind !== 'map') return undefined;
-  const when = parseCondition(node.entries.get('when') as ConfigNode, set, context);
   const groupBy = parsed.group_by ?? ['client.address'];
   const groupNode = node.entries.get('group_by');
   for (const [index, field] of groupBy.entries()) checkKeyField(field, groupNode?.kind === 'seq' ? groupNode.items[index] : node, context);
