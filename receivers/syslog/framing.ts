@@ -17,7 +17,7 @@ export interface FrameSink {
    */
   frame(bytes: Buffer, originalSize?: number): void;
   /** Reports a framing problem that did not lose data, such as a frame cut short by the peer. */
-  problem(reason: 'invalid_octet_count' | 'incomplete_frame'): void;
+  problem(reason: 'invalid_octet_count' | 'incomplete_frame' | 'missing_trailer'): void;
 }
 
 export interface FrameDecoderOptions {
@@ -86,6 +86,7 @@ export class FrameDecoder {
       }
       if (this.options.framing === 'octet_counting') this.sink.problem('invalid_octet_count');
     }
+    this.sink.problem('missing_trailer');
     this.emitNonTransparent(data);
   }
 

@@ -18,12 +18,21 @@ function looksLikeRfc5424WithoutPri(text: string): boolean {
   return (next === 0x2d && text.charCodeAt(space + 2) === 0x20) || (isDigitCode(next) && text.charCodeAt(space + 5) === 0x2d);
 }
 
+/** Drops spaces before a PRI, which Cisco ASA sends after each LF over TCP. */
+function withoutLeadingSpaces(text: string): string {
+  if (text.charCodeAt(0) !== 0x20) return text;
+  let i = 1;
+  while (text.charCodeAt(i) === 0x20) i++;
+  return text.charCodeAt(i) === 0x3c ? text.slice(i) : text;
+}
+
 /**
  * Parses one syslog message (without framing) in the configured protocol. `auto` reads RFC 5424
  * when a VERSION follows the PRI and RFC 3164 otherwise. Never throws: what cannot be read comes
  * back as the message text with `error` set.
  */
-export function parseSyslog(text: string, options: ParseOptions): SyslogMessage {
+export function parseSyslog(input: string, options: ParseOptions): SyslogMessage {
+  const text = withoutLeadingSpaces(input);
   const pri = readPri(text);
   if (typeof pri === 'string') {
     return { protocol: options.protocol === 'rfc5424' ? 'rfc5424' : 'rfc3164', priority: DEFAULT_PRIORITY, message: text, error: pri };

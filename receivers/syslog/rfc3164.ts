@@ -16,6 +16,10 @@ function isSpace(code: number): boolean {
   return code === SP || code === TAB;
 }
 
+function isLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
 function skipSpaces(text: string, start: number): number {
   let i = start;
   while (text.charCodeAt(i) === SP) i++;
@@ -77,11 +81,12 @@ interface Tag {
 }
 
 /**
- * Reads `TAG:`, `TAG[pid]:` or `TAG[pid]` at `start`, then one separating space. A word without
- * a colon or `[pid]` counts as a TAG only when it is the last word (`lone`), because otherwise it
- * is the first word of the content and taking it would lose text.
+ * Reads `TAG:`, `TAG[pid]:`, `TAG[pid]` or a bare `TAG` at `start`, then one separating space or
+ * tab. RFC 3164 section 4.1.3 ends the TAG at the first character that cannot be part of it; in
+ * practice senders use any printable word, so the TAG runs to a space, tab, `:` or `[`. A bare
+ * word counts only when `bare` allows it (after a timestamp, where RFC 3164 puts the TAG).
  */
-function readTag(text: string, start: number, lone: boolean): Tag | undefined {
+function readTag(text: string, start: number, bare: boolean): Tag | undefined {
   const end = tokenEnd(text, start);
   let i = start;
   while (i < end && text.charCodeAt(i) !== COLON && text.charCodeAt(i) !== 0x5b) i++;
@@ -97,7 +102,7 @@ function readTag(text: string, start: number, lone: boolean): Tag | undefined {
     // `http://` and the like are content, not a TAG.
     if (text.charCodeAt(i + 1) === 0x2f) return undefined;
     i++;
-  } else if (!lone) {
+  } else if (!bare) {
     return undefined;
   }
   if (isSpace(text.charCodeAt(i))) i++;
@@ -105,9 +110,8 @@ function readTag(text: string, start: number, lone: boolean): Tag | undefined {
   return tag;
 }
 
-function applyTag(message: SyslogMessage, text: string, start: number): void {
-  const lone = tokenEnd(text, start) === text.length;
-  const tag = readTag(text, start, lone);
+function applyTag(message: SyslogMessage, text: string, start: number, bare: boolean): void {
+  const tag = readTag(text, start, bare);
   if (tag) {
     message.appname = tag.appname;
     if (tag.procId !== undefined) message.procId = tag.procId;
@@ -146,10 +150,11 @@ export function parseRfc3164(text: string, priority: number, start: number, hadP
   const cisco = readCiscoPrefix(text, begin, options);
   const timestamp = cisco?.timestamp ?? readTimestamp(text, begin, options);
   if (!timestamp) {
-    // Header-less: no timestamp, so no HOSTNAME either. A leading `program:` is still a TAG.
-    applyTag(message, text, start);
-    if (message.appname !== undefined && tokenEnd(text, start) === text.length && text.charCodeAt(text.length - 1) !== COLON) {
-      delete message.appname;
+    // Header-less: no timestamp, so no HOSTNAME either. A leading `program:` or `program[pid]:` is still a TAG.
+    const tag = isLetter(text.charCodeAt(begin)) ? readTag(text, begin, false) : undefined;
+    if (tag && text.charCodeAt(tag.end - 1) !== 0x5d && (text.charCodeAt(tag.end - 1) === COLON || isSpace(text.charCodeAt(tag.end - 1)))) {
+      applyTag(message, text, begin, false);
+    } else {
       message.message = text.slice(start);
     }
     if (!hadPri) message.error = 'no PRI and no timestamp; kept as plain text';
@@ -177,6 +182,6 @@ export function parseRfc3164(text: string, priority: number, start: number, hadP
       i = end < text.length ? end + 1 : end;
     }
   }
-  applyTag(message, text, i);
+  applyTag(message, text, i, true);
   return message;
 }

@@ -56,14 +56,14 @@ class Reader {
   }
 }
 
-function readVersion(reader: Reader): number {
+function readVersion(reader: Reader, message: SyslogMessage): void {
   const text = reader.text;
   const start = reader.i;
   while (reader.i < text.length && reader.i - start < 3 && isDigitCode(text.charCodeAt(reader.i))) reader.i++;
   const digits = text.slice(start, reader.i);
   if (digits.length === 0 || digits[0] === '0') reader.fail('VERSION must be a number from 1 to 999');
+  message.version = Number(digits);
   if (isDigitCode(text.charCodeAt(reader.i))) reader.fail('VERSION is longer than 3 digits');
-  return Number(digits);
 }
 
 /** SD-NAME characters: PRINTUSASCII except `=`, SP, `]` and `"`. */
@@ -128,23 +128,38 @@ function readSdElement(reader: Reader, data: StructuredData): void {
     if (code !== SP) reader.fail('expected a space or "]" in an SD-ELEMENT');
     reader.i++;
     const name = readSdName(reader, 'PARAM-NAME');
-    if (text[reader.i] !== '=' || text[reader.i + 1] !== '"') reader.fail('expected =" after a PARAM-NAME');
-    reader.i += 2;
+    if (text[reader.i] !== '=') reader.fail('expected "=" after a PARAM-NAME');
+    reader.i++;
+    if (text.charCodeAt(reader.i) === SP) {
+      // Some senders put a space between `=` and the quote; read on, as rsyslog does.
+      reader.problems.push(`space after "=" in PARAM-NAME "${name.slice(0, 40)}"`);
+      while (text.charCodeAt(reader.i) === SP) reader.i++;
+    }
+    if (text[reader.i] !== '"') reader.fail('expected a quote before a PARAM-VALUE');
+    reader.i++;
     params[name] = readParamValue(reader);
   }
 }
 
-/** Reads STRUCTURED-DATA into the message; elements read before a failure stay. */
-function readStructuredData(reader: Reader, message: SyslogMessage): void {
+/**
+ * Reads STRUCTURED-DATA into the message; elements read before a failure stay. Returns false
+ * when the field is missing and the message starts at the current position.
+ */
+function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
   const text = reader.text;
   if (text[reader.i] === NIL) {
     reader.i++;
-    return;
+    return true;
   }
-  if (text[reader.i] !== '[') reader.fail('expected STRUCTURED-DATA ("-" or "[")');
+  if (text[reader.i] !== '[') {
+    // Some senders leave STRUCTURED-DATA out; what follows is the message.
+    reader.problems.push(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
+    return false;
+  }
   const data: StructuredData = {};
   message.structuredData = data;
   while (text[reader.i] === '[') readSdElement(reader, data);
+  return true;
 }
 
 /**
@@ -155,7 +170,7 @@ export function parseRfc5424(text: string, priority: number, start: number, opti
   const message: SyslogMessage = { protocol: 'rfc5424', priority, message: text };
   const reader = new Reader(text, start);
   try {
-    message.version = readVersion(reader);
+    readVersion(reader, message);
     reader.space('VERSION');
     if (text[reader.i] === NIL) {
       reader.i++;
@@ -164,6 +179,7 @@ export function parseRfc5424(text: string, priority: number, start: number, opti
       if (typeof timestamp === 'string') return failed(message, reader, new Failure(`invalid TIMESTAMP (${timestamp}) at column ${reader.i + 1}`));
       message.time = timestamp.time;
       reader.i = timestamp.end;
+      if (timestamp.problem) reader.problems.push(timestamp.problem);
     }
     reader.space('TIMESTAMP');
     message.hostname = reader.field('HOSTNAME');
@@ -174,8 +190,9 @@ export function parseRfc5424(text: string, priority: number, start: number, opti
     reader.space('PROCID');
     message.msgId = reader.field('MSGID');
     reader.space('MSGID');
-    readStructuredData(reader, message);
-    if (reader.i < text.length) {
+    if (!readStructuredData(reader, message)) {
+      message.message = text.slice(reader.i);
+    } else if (reader.i < text.length) {
       reader.space('STRUCTURED-DATA');
       message.message = text.slice(reader.i);
     } else {

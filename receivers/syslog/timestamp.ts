@@ -5,6 +5,8 @@ export interface TimestampResult {
   time: SyslogTime;
   /** Index of the first character after the timestamp. */
   end: number;
+  /** A deviation from RFC 3339 that did not stop the reading, such as a missing offset. */
+  problem?: string;
 }
 
 /** Nanoseconds are kept to 9 digits; further digits are read and dropped. */
@@ -101,8 +103,9 @@ export function readRfc3339(text: string, start: number, zone: TimeZone, strict:
     const offsetMs = sign * (offsetHours * 60 + offsetMinutes) * 60_000;
     return { time: toTime(wallMs(fields), nanos, offsetMs, zone), end: i + (colon ? 6 : 5) };
   }
-  if (strict) return 'missing time offset';
-  return { time: toTime(wallMs(fields), nanos, undefined, zone), end: i };
+  const result: TimestampResult = { time: toTime(wallMs(fields), nanos, undefined, zone), end: i };
+  if (strict) result.problem = `TIMESTAMP has no offset; read in ${zone.name}`;
+  return result;
 }
 
 /** Reads an RFC 3164 month name, any case. */
@@ -131,12 +134,16 @@ function readClock(text: string, start: number): { hour: number; minute: number;
   return { hour, minute, second };
 }
 
-/** Reads a four-digit year followed by a space or the end of the text. */
-function readYear(text: string, start: number): number | undefined {
+/** Years accepted in an RFC 3164 timestamp, so that a hostname such as `0001:db8::1` is not read as one. */
+const MIN_YEAR = 1970;
+const MAX_YEAR = 2199;
+
+/** Reads a four-digit year followed by a space, or by the end of the text when `atEnd` allows it. */
+function readYear(text: string, start: number, atEnd: boolean): number | undefined {
   const year = readDigits(text, start, 4);
-  if (year < 0) return undefined;
+  if (year < MIN_YEAR || year > MAX_YEAR) return undefined;
   const after = text.charCodeAt(start + 4);
-  return Number.isNaN(after) || after === 0x20 || after === 0x3a ? year : undefined;
+  return after === 0x20 || (atEnd && (Number.isNaN(after) || after === 0x3a)) ? year : undefined;
 }
 
 /**
@@ -164,7 +171,7 @@ export function readRfc3164Timestamp(text: string, start: number, zone: TimeZone
   if (!day || text.charCodeAt(day.end) !== 0x20) return undefined;
 
   let i = skipSpaces(text, day.end);
-  let year = readYear(text, i);
+  let year = readYear(text, i, false);
   if (year !== undefined) i = skipSpaces(text, i + 4);
   const clock = readClock(text, i);
   if (!clock) return undefined;
@@ -177,7 +184,7 @@ export function readRfc3164Timestamp(text: string, start: number, zone: TimeZone
     i = fraction.end;
   }
   if (year === undefined && text.charCodeAt(i) === 0x20) {
-    year = readYear(text, i + 1);
+    year = readYear(text, i + 1, true);
     if (year !== undefined) i += 5;
   }
 

@@ -94,6 +94,16 @@ function buildRequest(records: ILogRecord[], failed: number, context: LineContex
   };
 }
 
+/**
+ * Drops line terminators and NUL bytes at the end of a message: UDP senders and rsyslog's
+ * octet-counted forwarding end messages with LF, and some devices pad with NUL.
+ */
+function withoutTrailer(data: Buffer, start: number, end: number): Buffer {
+  let last = end;
+  while (last > start && (data[last - 1] === 0x0a || data[last - 1] === 0x0d || data[last - 1] === 0x00)) last--;
+  return data.subarray(start, last);
+}
+
 /** Parses a batch of framed messages. */
 export function frameParser(options: SyslogParserOptions): FrameParser {
   const parser = createParser(options);
@@ -107,7 +117,7 @@ export function frameParser(options: SyslogParserOptions): FrameParser {
     let start = 0;
     for (let i = 0; i < frames.ends.length; i++) {
       const end = frames.ends[i];
-      const result = messageRecord(parser, data.subarray(start, end), context, observed, perMessageAttributes(shared, frames.attributes?.[i]));
+      const result = messageRecord(parser, withoutTrailer(data, start, end), context, observed, perMessageAttributes(shared, frames.attributes?.[i]));
       records.push(result.record);
       if (result.failed) failed++;
       start = end;
