@@ -20,7 +20,7 @@ export interface LineContext {
   /** Receive time in milliseconds, for records whose text carries no time. */
   observedMs: number;
   /** Attributes every record of the chunk gets, such as `log.file.path`. */
-  attributes?: Record<string, string>;
+  attributes?: Record<string, string | number | boolean>;
   /** Resource attributes of the request built from the chunk. */
   resource?: Record<string, string>;
 }
