@@ -1,6 +1,6 @@
-// Load generator for the syslog benchmark, run in its own process: sends RFC 5424 messages with
-// LF framing over one TCP connection to 127.0.0.1 for a number of seconds, as fast as the
-// receiver takes them (it waits on 'drain'), and prints `sent=N` when done.
+// Load generator for the syslog benchmark, run in its own process. It sends RFC 5424 messages with
+// LF framing over one TCP connection to 127.0.0.1 for a number of seconds, as fast as the receiver
+// reads them (it waits on 'drain'). It prints `sent=N` when done.
 // usage: node generate.mjs PORT SECONDS
 import { connect } from 'node:net';
 
@@ -11,7 +11,7 @@ if (!port || !seconds) {
 }
 
 const APPS = ['sshd', 'sudo', 'nginx', 'cron', 'kernel', 'api-gateway'];
-/** One chunk of 1000 distinct messages, written again and again. */
+/** Builds a chunk of 1000 distinct messages; the generator writes the chunks again and again. */
 function chunk(offset) {
   const lines = [];
   for (let i = 0; i < 1000; i++) {

@@ -75,8 +75,8 @@ export class ReceiverHarness {
 
   counter(name: string, labels: Record<string, string>): number {
     const text = this.metrics.registry.render();
-    const wanted = Object.entries({ receiver: 'syslog', ...labels }).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => `${key}="${value}"`).join(',');
-    const line = text.split('\n').find((item) => item.startsWith(`${name}{${wanted}}`));
+    const expected = Object.entries({ receiver: 'syslog', ...labels }).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => `${key}="${value}"`).join(',');
+    const line = text.split('\n').find((item) => item.startsWith(`${name}{${expected}}`));
     return line ? Number(line.split(' ').pop()) : 0;
   }
 
