@@ -18,6 +18,8 @@ export interface HttpEvent {
   'url.scheme'?: string;
   'url.path'?: string;
   'url.query'?: string;
+  /** The request line as logged, when the gateway could not split it into method and target. */
+  'http.request.line'?: string;
   /** The route template the telemetry gave, or one made from the path (identifier segments become `{id}`). */
   'http.route'?: string;
   'http.response.status_code'?: number;
@@ -56,6 +58,7 @@ export const EVENT_FIELDS: Record<string, 'string' | 'number'> = {
   'url.scheme': 'string',
   'url.path': 'string',
   'url.query': 'string',
+  'http.request.line': 'string',
   'http.route': 'string',
   'http.response.status_code': 'number',
   'client.address': 'string',
@@ -327,7 +330,11 @@ export function eventFromLogRecord(record: ILogRecord, serviceName: string | und
   const time = nanosToMillis(record.timeUnixNano) || nanosToMillis(record.observedTimeUnixNano);
   const event: HttpEvent = { time };
   readCommon(event, attributes, serviceName);
-  if (event['http.request.method'] === undefined && event['url.path'] === undefined) return undefined;
+  if (event['http.request.method'] === undefined && event['url.path'] === undefined) {
+    // An access-log line whose request line could not be split is still a request, and a telling one.
+    event['http.request.line'] = first(attributes, 'http.request.line');
+    if (event['http.request.line'] === undefined) return undefined;
+  }
   event['http.server.request.duration'] = firstNumber(attributes, 'http.server.request.duration');
   event.trace_id = hex(record.traceId);
   event.span_id = hex(record.spanId);

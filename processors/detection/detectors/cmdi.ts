@@ -55,6 +55,8 @@ const GLOB_TARGETS = [
 /** PowerShell and cmd.exe phrases no other text has. */
 const WINDOWS_PHRASES = ['win32_process', 'invoke-wmimethod', 'get-wmiobject', 'cmd /c', 'cmd.exe /c', 'cmd /k', 'powershell -', 'powershell.exe -', '-encodedcommand', '-inputformat none', 'downloadstring(', 'downloadfile(', 'net.webclient', 'certutil -urlcache', 'bitsadmin /transfer', '%comspec%', 'regsvr32 /s', 'start-sleep -s'];
 const MAX_SEGMENTS = 64;
+/** Parameter names web shells and vulnerable tools take commands in; any command there counts. */
+const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline', 'c']);
 
 /**
  * Undoes shell obfuscation in a copy of the value: quotes and backslashes inside words, empty
@@ -229,8 +231,12 @@ function hasShellCharacters(value: string): boolean {
 }
 
 /** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectCommandInjection(value: string, inUserAgent = false): string | undefined {
+export function detectCommandInjection(value: string, inUserAgent = false, parameter = ''): string | undefined {
   if (value.length < 2) return undefined;
+  if (COMMAND_PARAMETERS.has(parameter)) {
+    const command = commandWords(deobfuscateShell(value))?.name;
+    if (command && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
+  }
   const special = hasShellCharacters(value);
   const syntax = special ? shellSyntax(value) : undefined;
   if (syntax) return syntax;
@@ -254,7 +260,7 @@ export function detectCommandInjection(value: string, inUserAgent = false): stri
 
 function inspect(values: Inspected[]): string | undefined {
   for (const { location, value } of values) {
-    const found = detectCommandInjection(value, location === 'user_agent.original');
+    const found = detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : '');
     if (found) return `${location}: ${found}`;
   }
   return undefined;

@@ -13,11 +13,12 @@ import { serverSideRequestForgery } from './ssrf.js';
 import { credentialsInQuery } from './credentials.js';
 import { weakJwt } from './jwt.js';
 import { remoteFileInclusion } from './rfi.js';
+import { protocolViolation } from './protocol.js';
 
 export type { Detector };
 
 /** The detectors rules can call with `detector: <name>`. */
 export const DETECTORS: ReadonlyMap<string, Detector> = new Map([
   sqlInjection, crossSiteScripting, pathTraversal, sensitiveFile, scannerAgent, commandInjection, templateInjection, jndiLookup,
-  codeInjection, noSqlInjection, serverSideRequestForgery, remoteFileInclusion, credentialsInQuery, weakJwt,
+  codeInjection, noSqlInjection, serverSideRequestForgery, remoteFileInclusion, credentialsInQuery, weakJwt, protocolViolation,
 ].map((detector) => [detector.name, detector]));

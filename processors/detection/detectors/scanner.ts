@@ -16,6 +16,9 @@ export const SCANNER_AGENTS = [
   'pmafind', 'censysinspect', 'netcraftsurvey', 'internet-measurement', 'l9explore', 'l9tcpid', 'expanse',
 ];
 
+/** Paths that only scanners request, lower-case: their own calling cards and probes for well-known backdoors. */
+export const SCANNER_PATHS = ['/w00tw00t.at.', '/muieblackcat', '/nice ports,/trinity.txt.bak', '/phpmyadmin/scripts/setup.php', '/.well-known/traffic-advice.php', '/hnap1', '/boaform/admin/formlogin', '/cgi-bin/luci/;stok=', '/vendor/phpunit/phpunit/src/util/php/eval-stdin.php'];
+
 export function detectScannerAgent(agent: string): string | undefined {
   if (agent.length === 0) return undefined;
   for (const name of SCANNER_AGENTS) {
@@ -26,9 +29,12 @@ export function detectScannerAgent(agent: string): string | undefined {
 
 export const scannerAgent: Detector = {
   name: 'scanner_user_agent',
-  description: 'User agents of vulnerability scanners, fuzzers and brute-force tools.',
+  description: 'User agents of vulnerability scanners, fuzzers and brute-force tools, and paths only scanners request.',
   detect: (view: EventView) => {
     const found = detectScannerAgent(view.userAgent);
-    return found ? `user_agent.original: ${found}` : undefined;
+    if (found) return `user_agent.original: ${found}`;
+    const path = view.path;
+    const probe = SCANNER_PATHS.find((candidate) => path.startsWith(candidate));
+    return probe ? `url.path: scanner probe ${probe}` : undefined;
   },
 };
