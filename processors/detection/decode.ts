@@ -26,36 +26,45 @@ export function percentDecode(text: string, plusAsSpace = false): string {
   if (text.indexOf('%') < 0 && (!plusAsSpace || text.indexOf('+') < 0)) return text;
   let output = '';
   let bytes: number[] = [];
-  const flush = () => {
+  /** Start of the run of plain characters not yet copied to the output. */
+  let plain = 0;
+  const flush = (end: number) => {
     if (bytes.length > 0) {
       output += decodeLenientUtf8(bytes);
       bytes = [];
     }
+    if (end > plain) output += text.slice(plain, end);
   };
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code === 0x25 && i + 2 < text.length + 0) {
-      const high = hexValue(text.charCodeAt(i + 1));
-      const low = hexValue(text.charCodeAt(i + 2));
-      if (high >= 0 && low >= 0) {
-        bytes.push(high * 16 + low);
-        i += 2;
-        continue;
-      }
-      if ((text[i + 1] === 'u' || text[i + 1] === 'U') && i + 5 < text.length) {
-        const digits = [2, 3, 4, 5].map((offset) => hexValue(text.charCodeAt(i + offset)));
-        if (digits.every((digit) => digit >= 0)) {
-          flush();
-          output += String.fromCharCode(digits[0] * 4096 + digits[1] * 256 + digits[2] * 16 + digits[3]);
-          i += 5;
-          continue;
-        }
+    if (code === 0x2b && plusAsSpace) {
+      flush(i);
+      output += ' ';
+      plain = i + 1;
+      continue;
+    }
+    if (code !== 0x25 || i + 2 >= text.length) continue;
+    const high = hexValue(text.charCodeAt(i + 1));
+    const low = hexValue(text.charCodeAt(i + 2));
+    if (high >= 0 && low >= 0) {
+      // Consecutive escapes gather into one byte run, so multi-byte UTF-8 decodes as one character.
+      if (i > plain) flush(i);
+      bytes.push(high * 16 + low);
+      i += 2;
+      plain = i + 1;
+      continue;
+    }
+    if ((text[i + 1] === 'u' || text[i + 1] === 'U') && i + 5 < text.length) {
+      const digits = [2, 3, 4, 5].map((offset) => hexValue(text.charCodeAt(i + offset)));
+      if (digits.every((digit) => digit >= 0)) {
+        flush(i);
+        output += String.fromCharCode(digits[0] * 4096 + digits[1] * 256 + digits[2] * 16 + digits[3]);
+        i += 5;
+        plain = i + 1;
       }
     }
-    flush();
-    output += plusAsSpace && code === 0x2b ? ' ' : text[i];
   }
-  flush();
+  flush(text.length);
   return output;
 }
 
@@ -170,13 +179,11 @@ export function normalize(text: string, plusAsSpace = false): string {
  * some back ends fold to ASCII; NFKC folds them here too.
  */
 function hasCompatibilityForms(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0xff00 && code <= 0xffef) return true;
-    if (code >= 0x2000 && code <= 0x2bff) return true;
-  }
-  return false;
+  return COMPATIBILITY_FORMS.test(text);
 }
+
+/** Fullwidth and halfwidth forms, and the symbol blocks (circled letters, letterlike symbols) NFKC folds. */
+const COMPATIBILITY_FORMS = /[\u2000-\u2bff\uff00-\uffef]/;
 
 /** Splits a query string into its decoded names and values, as a server would see them. */
 export function queryParameters(query: string): { name: string; value: string }[] {

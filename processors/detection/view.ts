@@ -56,6 +56,7 @@ export class EventView {
   private everything?: Inspected[];
   private spec?: ApiLookup | null;
   readonly detectorResults = new Map<string, string | null>();
+  readonly macroResults = new Map<string, boolean>();
 
   constructor(readonly event: HttpEvent, readonly context: DetectorContext = DEFAULT_DETECTOR_CONTEXT) {}
 

@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { globMatches } from './glob.js';
 
@@ -258,12 +258,10 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
   return globbedPath(text);
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : '');
-    if (found) return `${location}: ${found}`;
-  }
-  return undefined;
+  return inspectValues(values, (value, location) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : ''), agents);
 }
 
 export const commandInjection: Detector = {

@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { NeedleSet } from './needles.js';
 
@@ -137,12 +137,10 @@ export function detectCodeInjection(value: string): string | undefined {
   return findMarker(value) ?? findPhp(value) ?? findLdap(value);
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectCodeInjection(value);
-    if (found) return `${location}: ${found}`;
-  }
-  return undefined;
+  return inspectValues(values, detectCodeInjection, agents);
 }
 
 export const codeInjection: Detector = {

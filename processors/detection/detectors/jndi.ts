@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { decodeScriptEscapes } from './xss.js';
 
@@ -59,12 +59,10 @@ export function detectJndi(input: string): string | undefined {
   return undefined;
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectJndi(value);
-    if (found) return `${location}: ${found}`;
-  }
-  return undefined;
+  return inspectValues(values, detectJndi, agents);
 }
 
 export const jndiLookup: Detector = {

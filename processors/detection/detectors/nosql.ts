@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 
 /*
@@ -58,12 +58,10 @@ export function detectNoSqlInjection(value: string): string | undefined {
   return javascriptBreakout(value);
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectNoSqlInjection(value);
-    if (found) return `${location}: ${found}`;
-  }
-  return undefined;
+  return inspectValues(values, detectNoSqlInjection, agents);
 }
 
 /** Parameter names as sent, since `user[$ne]` is a name, and the view lists only odd names. */

@@ -35,13 +35,14 @@ function isHiddenSegment(segment: string): boolean {
   return segment.length > 1 && segment[0] === '.' && /[a-z_]/.test(segment[1]) && segment !== '.well-known';
 }
 
+const SENSITIVE_SET = new Set(SENSITIVE_SEGMENTS);
+
+/** A sensitive name as the whole segment, or followed by `.`, `-`, `_` or `~` (`.env.local`, `.git~`). */
 function segmentMatch(segment: string): string | undefined {
-  for (const sensitive of SENSITIVE_SEGMENTS) {
-    if (segment === sensitive) return sensitive;
-    if (segment.startsWith(sensitive)) {
-      const next = segment[sensitive.length];
-      if (next === '.' || next === '-' || next === '_' || next === '~') return sensitive;
-    }
+  if (SENSITIVE_SET.has(segment)) return segment;
+  for (let i = 1; i < segment.length; i++) {
+    const char = segment[i];
+    if ((char === '.' || char === '-' || char === '_' || char === '~') && SENSITIVE_SET.has(segment.slice(0, i))) return segment.slice(0, i);
   }
   return undefined;
 }

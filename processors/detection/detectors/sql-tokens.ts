@@ -77,7 +77,8 @@ function readComment(text: string, start: number): number {
 
 /** Classifies a word by what follows it: a function when `(` comes next, after optional spaces. */
 function wordToken(text: string, start: number, end: number): Token {
-  const word = text.slice(start, end).toLowerCase();
+  // Values reach the tokenizer lower-cased already (see normalize).
+  const word = text.slice(start, end);
   let k = end;
   while (k < text.length && isSpace(text[k])) k++;
   if (LOGICAL.has(word)) return { type: 'o', text: word };
@@ -86,7 +87,7 @@ function wordToken(text: string, start: number, end: number): Token {
   return { type: 'b', text: word };
 }
 
-/** Tokenizes a value as SQL. The content of MySQL's executable comments `/*!…*‌/` is read as SQL. */
+/** Tokenizes a lower-cased value as SQL. The content of MySQL's executable comments `/*!…*‌/` is read as SQL. */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const length = text.length;
@@ -102,7 +103,7 @@ export function tokenize(text: string): Token[] {
       i = end;
     } else if (char === '`') {
       const end = readString(text, i);
-      tokens.push({ type: 'b', text: text.slice(i, end).toLowerCase() });
+      tokens.push({ type: 'b', text: text.slice(i, end) });
       i = end;
     } else if ((char === '-' && text[i + 1] === '-') || char === '#' || (char === '/' && text[i + 1] === '*' && text[i + 2] !== '!')) {
       const end = readComment(text, i);
@@ -119,7 +120,7 @@ export function tokenize(text: string): Token[] {
       while (j < length && isSpace(text[j])) j++;
       const start = j;
       while (j < length && isWordStart(text.charCodeAt(j))) j++;
-      tokens.push({ type: 't', text: text.slice(start, j).toLowerCase() });
+      tokens.push({ type: 't', text: text.slice(start, j) });
       i = Math.max(j, i + 2);
     } else if (isDigit(code) || (char === '.' && isDigit(text.charCodeAt(i + 1)))) {
       let j = i + 1;
@@ -129,14 +130,14 @@ export function tokenize(text: string): Token[] {
     } else if (char === '@') {
       let j = i + 1;
       while (j < length && (isWordPart(text.charCodeAt(j)) || text[j] === '@')) j++;
-      tokens.push({ type: 'v', text: text.slice(i, j).toLowerCase() });
+      tokens.push({ type: 'v', text: text.slice(i, j) });
       i = j;
     } else if (isWordStart(code)) {
       let j = i + 1;
       while (j < length && isWordPart(text.charCodeAt(j))) j++;
       // `select.1` and `union.select`: a keyword glued to what follows by a dot is still the keyword.
       const dot = text.indexOf('.', i);
-      if (dot > i && dot < j && KEYWORDS.has(text.slice(i, dot).toLowerCase())) j = dot;
+      if (dot > i && dot < j && KEYWORDS.has(text.slice(i, dot))) j = dot;
       tokens.push(wordToken(text, i, j));
       i = j;
     } else if (char === '(' || char === ')' || char === ',' || char === ';') {

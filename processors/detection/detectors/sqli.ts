@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { rewriteInlineComments, tokenize, type Token } from './sql-tokens.js';
 
@@ -361,12 +361,10 @@ export function detectSqlInjection(value: string): string | undefined {
   return undefined;
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const shape = detectSqlInjection(value);
-    if (shape) return `${location}: ${shape}`;
-  }
-  return undefined;
+  return inspectValues(values, detectSqlInjection, agents);
 }
 
 /** Path segments as they are and, where they hold `+`, with `+` read as a space as some frameworks do. */

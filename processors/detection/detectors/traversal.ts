@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { NeedleSet } from './needles.js';
 
@@ -96,12 +96,10 @@ export function detectPathTraversal(rawPath: string, path: string): string | und
   return undefined;
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectTraversal(value);
-    if (found) return `${location}: ${found}`;
-  }
-  return undefined;
+  return inspectValues(values, detectTraversal, agents);
 }
 
 export const pathTraversal: Detector = {

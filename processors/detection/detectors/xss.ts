@@ -1,4 +1,4 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { NeedleSet } from './needles.js';
 
@@ -266,12 +266,10 @@ export function detectXss(input: string): string | undefined {
   return undefined;
 }
 
+const agents = new AgentCache();
+
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectXss(value);
-    if (found) return `${location}: ${found}`;
-  }
-  return undefined;
+  return inspectValues(values, detectXss, agents);
 }
 
 export const crossSiteScripting: Detector = {

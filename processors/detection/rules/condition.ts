@@ -1,6 +1,6 @@
 import { inAnyCidr, parseCidr, type Cidr } from '../../../core/cidr.js';
 import { DETECTORS } from '../detectors/index.js';
-import { eventField } from '../event.js';
+import { HEADER_FIELD_PREFIX, type HttpEvent } from '../event.js';
 import type { EventView } from '../view.js';
 import { MAX_REGEX_INPUT } from './regex.js';
 import type { ApiSpecCheck, Condition, FieldCondition, RuleSet } from './types.js';
@@ -37,7 +37,17 @@ export function compileCondition(condition: Condition, set: RuleSet): Predicate 
   if ('macro' in condition) {
     const macro = set.macros[condition.macro];
     if (!macro) throw new Error(`unknown macro "${condition.macro}"`);
-    return compileCondition(macro, set);
+    // Rules share macros such as static_asset; the view keeps each macro's result so it runs once per event.
+    const name = condition.macro;
+    const inner = compileCondition(macro, set);
+    return (view) => {
+      let result = view.macroResults.get(name);
+      if (result === undefined) {
+        result = inner(view);
+        view.macroResults.set(name, result);
+      }
+      return result;
+    };
   }
   if ('api_spec' in condition) return compileApiSpec(condition.api_spec);
   return compileField(condition, set);
@@ -107,14 +117,24 @@ function compileField(condition: FieldCondition, set: RuleSet): Predicate {
   }
 
   const exists = condition.exists;
+  const read = fieldReader(field);
   return (view) => {
-    const value = eventField(view.event, field);
+    const value = read(view.event);
     const present = value !== undefined && value !== null && value !== '';
     if (exists !== undefined && present !== exists) return false;
     if (!present) return checks.length === 0;
     for (const check of checks) if (!check(value)) return false;
     return true;
   };
+}
+
+/** Builds the accessor of a field once, so evaluation does not parse the field name per event. */
+function fieldReader(field: string): (event: HttpEvent) => unknown {
+  if (field.startsWith(HEADER_FIELD_PREFIX)) {
+    const header = field.slice(HEADER_FIELD_PREFIX.length);
+    return (event) => event.headers?.[header];
+  }
+  return (event) => (event as unknown as Record<string, unknown>)[field];
 }
 
 /** The detector details a view collected, for the finding's evidence. */
