@@ -1,7 +1,7 @@
 /*
  * Detection quality and speed on the labelled request corpus (test/fixtures/detection/attacks):
  *
- * 1. Watchpost's single-request rules of the default pack judge every row; posture rules
+ * 1. Watchpost's single-request rules of the default pack judge every row. Posture rules
  *    (credentials in the URL, weak JWTs) are left out, since they report hygiene, not attacks.
  * 2. The same requests go through nginx with ModSecurity and the OWASP Core Rule Set (Debian's
  *    packages, paranoia level 1) on 127.0.0.1, when those packages are installed.
@@ -26,7 +26,7 @@ import { CrsServer, crsUnavailable, crsVersion, requestTarget } from './crs.js';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, 'no-crs': { type: 'boolean', default: false }, json: { type: 'string' } } });
 const seconds = Number(values.seconds);
 
-/** The row's request as both sides receive it: the target encoded the way `requestTarget` sends it to nginx. */
+/** Rewrites a row's target the way `requestTarget` sends it to nginx, so both sides judge the same request. */
 function sentRow(row: LabeledRequest): LabeledRequest {
   return { ...row, uri: requestTarget(row.uri) };
 }

@@ -2,7 +2,7 @@ import { boolean, duration, integer, list, object, string } from '../../core/con
 import { parseCidr } from '../../core/cidr.js';
 import { defaultRulesPath } from '../../core/paths.js';
 
-/** Where the user id of a request comes from. */
+/** A source of the user id of a request. */
 export interface IdentitySource {
   /**
    * `attribute`: a span or log record attribute such as `user.id`. `header`: a request header
@@ -27,7 +27,7 @@ export interface IdentityConfig {
   /**
    * Secret for the keyed hash (HMAC-SHA-256) that turns an API key into `api_key.fingerprint`.
    * Empty (the default) makes a random one at start, so fingerprints change on restart and differ
-   * between daemons; set it, for example from `${env:WATCHPOST_API_KEY_HASH_KEY}`, to keep them stable.
+   * between daemons. Set it, for example from `${env:WATCHPOST_API_KEY_HASH_KEY}`, to keep them stable.
    */
   api_key_hash_key: string;
 }

@@ -4,7 +4,7 @@
  * linear in its input and uses no backtracking regular expressions.
  */
 
-/** Longest text, in characters, that detectors look at per value; the rest is ignored. */
+/** Maximum length, in characters, of a value that detectors look at; the rest is ignored. */
 export const MAX_MATCH_LENGTH = 8192;
 
 /** Decoding rounds for nested percent-encoding (`%252e` is `%2e` is `.`). */
@@ -163,8 +163,8 @@ export function decodeHtmlEntities(text: string): string {
 }
 
 /**
- * The form detectors match against: percent-decoded (repeatedly), HTML entities decoded, NUL
- * bytes removed, compatibility forms folded (NFKC), and lower-cased.
+ * Brings text into the form detectors match against: percent-decoded (repeatedly), HTML entities
+ * decoded, NUL bytes removed, compatibility forms folded (NFKC), and lower-cased.
  */
 export function normalize(text: string, plusAsSpace = false): string {
   let value = decodeRepeatedly(text, plusAsSpace);

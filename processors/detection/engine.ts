@@ -26,7 +26,7 @@ interface RuleState {
   active: Map<string, ActiveFinding>;
 }
 
-/** The engine's state as saved to storage; `shape` tells whether a rule changed since. */
+/** The engine's state as saved to storage; `shape` shows whether a rule changed since. */
 export interface EngineSnapshot {
   version: 1;
   /** Latest event time seen. */
@@ -48,7 +48,7 @@ export interface EngineOptions {
   now?: () => number;
 }
 
-/** A stable id for one rule and key: receivers use it to de-duplicate and to resolve alerts. */
+/** Computes the stable id of one rule and key, which receivers use to de-duplicate and to resolve alerts. */
 export function fingerprint(ruleId: string, key: string): string {
   return createHash('sha256').update(ruleId).update('\u0000').update(key).digest('hex').slice(0, 32);
 }
@@ -63,9 +63,9 @@ function ruleShape(rule: Rule): string {
  * All of a key's state lives here, in one place, so counts never split across worker threads.
  *
  * Everything runs on event time, so replaying a log gives the findings live traffic gave. A
- * finding is emitted when its rule first fires for a key (`status: new`); matches during the
- * suppression period are counted into it, and when the period ends an `update` with the final
- * count is emitted if repeats arrived.
+ * finding is emitted when its rule first fires for a key (`status: new`). Matches during the
+ * suppression period are counted into it. When the period ends, an `update` with the final count
+ * is emitted if repeats arrived.
  */
 export class DetectionEngine {
   private readonly rules: RuleState[];

@@ -81,7 +81,7 @@ export const HEADER_FIELD_PREFIX = 'http.request.header.';
 /** Headers whose values are credentials; rules may test them but never group by them or carry them into findings. */
 export const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-csrf-token']);
 
-/** Headers kept per event at most, and the longest value kept, in characters. */
+/** Maximum number of headers kept per event, and maximum length of a kept value, in characters. */
 const MAX_HEADERS = 48;
 const MAX_HEADER_LENGTH = 8192;
 
@@ -91,7 +91,7 @@ export function eventField(event: HttpEvent, field: string): string | number | u
   return (event as unknown as Record<string, string | number | undefined>)[field];
 }
 
-/** What event extraction needs from the processor config. */
+/** Settings event extraction takes from the processor config. */
 export interface ExtractOptions {
   trustedProxies: Cidr[];
   identitySources: IdentitySource[];
@@ -164,7 +164,9 @@ function readHeaders(attributes: Attributes): Record<string, string> | undefined
     else if (key.startsWith('nginx.http_')) name = key.slice('nginx.http_'.length).replaceAll('_', '-').toLowerCase();
     if (!name || count >= MAX_HEADERS) continue;
     const value = anyValueToJs(attribute.value);
-    const text = Array.isArray(value) ? value.map(String).join(', ') : typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+    let text: string | undefined;
+    if (Array.isArray(value)) text = value.map(String).join(', ');
+    else if (typeof value === 'string' || typeof value === 'number') text = String(value);
     if (text === undefined || text === '' || text === '-') continue;
     (headers ??= {})[name] = text.length > MAX_HEADER_LENGTH ? text.slice(0, MAX_HEADER_LENGTH) : text;
     count++;
@@ -193,16 +195,16 @@ function readCommon(event: HttpEvent, attributes: Attributes, serviceName: strin
 
 /**
  * Replaces the client address with the one a trusted proxy reported. The peer is the address that
- * connected; when it is a trusted proxy, `X-Forwarded-For` is read from the right, skipping
+ * connected. When it is a trusted proxy, `X-Forwarded-For` is read from the right, skipping
  * trusted proxies, and the first other address is the client. Entries to the left of it were
- * written by the client itself and are not trusted.
+ * written by the client itself, so they are not trusted.
  */
 export function resolveClientAddress(event: HttpEvent, trustedProxies: readonly Cidr[]): void {
   const peer = event['network.peer.address'] ?? event['client.address'];
   event['client.address'] ??= peer;
   const forwarded = trustedProxies.length > 0 && peer && inAnyCidr(trustedProxies, peer) ? forwardedAddresses(event.headers) : [];
   if (!peer || forwarded.length === 0) {
-    // Without a trusted proxy's header, the recorded client address stands; instrumentation may have set it from one already.
+    // Without a trusted proxy's header the recorded client address is kept, since instrumentation may have set it from one already.
     if (event['network.peer.address'] === event['client.address']) delete event['network.peer.address'];
     return;
   }
@@ -216,7 +218,7 @@ export function resolveClientAddress(event: HttpEvent, trustedProxies: readonly 
   if (client === peer) delete event['network.peer.address'];
 }
 
-/** Addresses from `X-Forwarded-For`, or from the `for=` parameters of `Forwarded` (RFC 7239), left to right. */
+/** Reads the addresses of `X-Forwarded-For`, or the `for=` parameters of `Forwarded` (RFC 7239), left to right. */
 function forwardedAddresses(headers: Record<string, string> | undefined): string[] {
   if (!headers) return [];
   const addresses: string[] = [];
@@ -241,7 +243,7 @@ function forwardedAddresses(headers: Record<string, string> | undefined): string
   return addresses;
 }
 
-/** `[2001:db8::1]:443` to `2001:db8::1`, `198.51.100.7:8080` to `198.51.100.7`; other text unchanged. */
+/** Removes a port: `[2001:db8::1]:443` becomes `2001:db8::1`, `198.51.100.7:8080` becomes `198.51.100.7`. */
 function stripPort(text: string): string {
   if (text.startsWith('[')) {
     const end = text.indexOf(']');

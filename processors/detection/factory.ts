@@ -37,8 +37,8 @@ function apiSpecFor(config: DetectionConfig): ApiSpecDocument | undefined {
 }
 
 /**
- * The worker stage's options for a config, made once per config object, so that every worker and
- * every restart of the pool uses the same API-key hash key.
+ * Builds the worker stage's options for a config, once per config object, so that every worker
+ * and every restart of the pool uses the same API-key hash key.
  */
 export function stageOptionsFor(config: DetectionConfig): DetectionStageOptions {
   let options = stageOptions.get(config);

@@ -1,15 +1,15 @@
 import { createHmac } from 'node:crypto';
 
 /*
- * Who sent a request, read without trusting it: the `sub` claim of a JSON Web Token is decoded but
- * not verified (Watchpost has no keys, and an attacker's claim is still the identity they act as),
- * and API keys are reduced to a keyed hash at once so that no raw key leaves the worker thread.
+ * Who sent a request, read without trusting it. The `sub` claim of a JSON Web Token is decoded but
+ * not verified, because Watchpost has no keys and an attacker's claim is still the identity they
+ * act as. API keys are reduced to a keyed hash at once, so no raw key leaves the worker thread.
  */
 
-/** Longest token, in characters, that is decoded; longer ones are treated as not a JWT. */
+/** Maximum length, in characters, of a token that is decoded; longer ones are treated as not a JWT. */
 const MAX_TOKEN_LENGTH = 8192;
 
-/** What a JWT's header and payload say, as far as detection needs it. */
+/** The parts of a JWT's header and payload that detection reads. */
 export interface JwtClaims {
   /** The `alg` header; undefined when the header has none. */
   alg?: string;
@@ -58,7 +58,7 @@ export function bearerToken(authorization: string | undefined): string | undefin
 }
 
 /**
- * The fingerprint of an API key: HMAC-SHA-256 under the configured key, hex, first 32 characters.
+ * Computes the fingerprint of an API key: HMAC-SHA-256 under the configured key, hex, first 32 characters.
  * The same key always gives the same fingerprint under the same hash key, so findings can name
  * the key to revoke without carrying it.
  */

@@ -25,7 +25,7 @@ export interface ApiSpecDocument {
   operations: ApiOperation[];
 }
 
-/** What the document says about one request. */
+/** The document's description of one request. */
 export interface ApiLookup {
   /** The documented path template, when the path matches one. */
   template?: string;

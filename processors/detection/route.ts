@@ -5,7 +5,7 @@
  * `/api/v1/orders/{id}/items/{id}`. Every check is a single pass over the segment.
  */
 
-/** Longest path, in characters, that is templated; longer paths keep only this prefix. */
+/** Maximum length, in characters, of a path that is templated; longer paths keep only this prefix. */
 const MAX_TEMPLATE_PATH = 2048;
 
 /** The placeholder an identifier segment becomes. */
@@ -34,9 +34,9 @@ function isUuid(segment: string): boolean {
 }
 
 /**
- * Reports whether a path segment is an identifier rather than a name: all digits; a UUID; 16 or
- * more hex digits with at least one digit (digests, Mongo ObjectIds); or an opaque token of 20 or
- * more letters, digits, `-` and `_` that mixes digits and letters (base64url ids, ULIDs).
+ * Reports whether a path segment is an identifier rather than a name. Identifiers are all digits,
+ * UUIDs, 16 or more hex digits with at least one digit (digests, Mongo ObjectIds), and opaque
+ * tokens of 20 or more letters, digits, `-` and `_` that mix digits and letters (base64url ids, ULIDs).
  */
 export function isIdentifierSegment(segment: string): boolean {
   const length = segment.length;

@@ -11,7 +11,7 @@ import type { EventMatch } from './worker.js';
 /** Sample events kept per key for a finding's evidence. */
 export const MAX_SAMPLES = 5;
 
-/** What a trigger reports when it fires: the evidence, the count to report, and where the counted events began. */
+/** A trigger's report when it fires: the evidence, the count to report, and where the counted events began. */
 export interface Fire {
   samples: EventMatch[];
   count: number;
@@ -116,7 +116,7 @@ function applyCount(state: CountState, trigger: CountTrigger, match: EventMatch,
   return { samples: state.samples, count: state.times.length, firstSeen: state.times[0] };
 }
 
-/** The longest run of consecutive integers among the values. */
+/** Returns the length of the longest run of consecutive integers among the values. */
 export function longestRun(values: string[]): number {
   const numbers = new Set<number>();
   for (const value of values) if (/^\d{1,15}$/.test(value)) numbers.add(Number(value));
@@ -284,12 +284,12 @@ export function applyMatch(state: TriggerState, trigger: Trigger, match: EventMa
   return undefined;
 }
 
-/** Whether a trigger's state ends when it fires (windows, buckets, sequences) or carries on (baselines learn). */
+/** Reports whether a trigger's state ends when it fires (windows, buckets, sequences) rather than carrying on (baselines learn). */
 export function resetsOnFire(trigger: Trigger): boolean {
   return trigger.kind !== 'baseline';
 }
 
-/** How far back in event time a trigger looks, for telling saved state from a replay of older events. */
+/** Returns how far back in event time a trigger looks, for telling saved state from a replay of older events. */
 export function horizon(trigger: Trigger): number {
   switch (trigger.kind) {
     case 'count': case 'distinct': return trigger.window;

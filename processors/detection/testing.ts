@@ -30,7 +30,9 @@ export function expandTestEvents(events: Record<string, unknown>[]): { fields: R
   for (const event of events) {
     const { repeat, every, time: given, ...fields } = event;
     const count = typeof repeat === 'number' && Number.isInteger(repeat) && repeat > 0 ? Math.min(repeat, MAX_REPEAT) : 1;
-    const step = typeof every === 'number' ? every : typeof every === 'string' ? parseDuration(every) ?? 1000 : 1000;
+    let step = 1000;
+    if (typeof every === 'number') step = every;
+    else if (typeof every === 'string') step = parseDuration(every) ?? 1000;
     for (let i = 0; i < count; i++) {
       if (i === 0 && typeof given === 'number') time = given;
       else if (i === 0 && typeof given === 'string') time = Date.parse(given);

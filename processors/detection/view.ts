@@ -4,7 +4,7 @@ import type { ApiLookup, ApiSpec } from './openapi.js';
 
 /** One decoded value a detector inspects, with where it came from for the finding's detail. */
 export interface Inspected {
-  /** Where the value was found: `url.path`, `url.query:id`, `user_agent.original`, `http.request.header.cookie:session`. */
+  /** The place the value came from: `url.path`, `url.query:id`, `user_agent.original`, `http.request.header.cookie:session`. */
   location: string;
   /** Decoded and lower-cased; see `normalize`. */
   value: string;
@@ -119,7 +119,7 @@ export class EventView {
     return this.everything;
   }
 
-  /** What the OpenAPI document says about this request; undefined when no document is configured. */
+  /** Looks this request up in the OpenAPI document; undefined when no document is configured. */
   apiLookup(): ApiLookup | undefined {
     if (this.spec === undefined) {
       const spec = this.context.apiSpec;

@@ -12,9 +12,9 @@ import { ApiSpec, type ApiSpecDocument } from './openapi.js';
 import { redactQuery, redactText } from './redact.js';
 
 /*
- * Worker-thread side of the detection processor: turns spans and log records into HTTP events,
- * evaluates every rule's stateless conditions, marks records that matched a rule which raises a
- * finding on a single event, and returns compact matches for the stateful part.
+ * Worker-thread side of the detection processor. It turns spans and log records into HTTP events
+ * and evaluates every rule's stateless conditions. It marks records that matched a rule which
+ * raises a finding on a single event, and returns compact matches for the stateful part.
  */
 
 /** Stage options as they cross into the worker: plain data only. */
@@ -46,7 +46,7 @@ export interface EventMatch {
   fields: Record<string, string | number>;
   /** One line describing the request, with secrets masked. */
   summary: string;
-  /** What each detector found, such as `sqli: url.query:id: union select`. */
+  /** Each detector's finding, such as `sqli: url.query:id: union select`. */
   details: string[];
 }
 

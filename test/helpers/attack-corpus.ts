@@ -46,7 +46,7 @@ function crsHeaders(): Map<string, Record<string, string>> {
   return headers;
 }
 
-/** A Referer payload that the CrowdSec rows note in their source column. */
+/** Reads the Referer payload that some CrowdSec rows note in their source column. */
 function refererOf(source: string): string | undefined {
   const marker = '[payload in Referer: ';
   const at = source.indexOf(marker);
@@ -80,7 +80,7 @@ export function rowsLabeled(label: string): LabeledRequest[] {
   return labeledRequests().filter((row) => row.label === label);
 }
 
-/** The fields a SERVER span of this request would carry, with the headers as `http.request.header.*` attributes. */
+/** Lists the fields a SERVER span of this request would carry, with the headers as `http.request.header.*` attributes. */
 export function requestFields(request: LabeledRequest): Record<string, unknown> {
   const question = request.uri.indexOf('?');
   const fields: Record<string, unknown> = {

@@ -98,7 +98,7 @@ function splitCommands(text: string): Segment[] {
   return segments;
 }
 
-/** An argument only commands take: an option, a path, a URL, an address, a host name, a file name or a redirection. */
+/** Reports whether a word is an argument only commands take: an option, a path, a URL, an address, a host or file name, a redirection. */
 function isCommandArgument(word: string | undefined): boolean {
   if (!word) return false;
   const first = word[0];
@@ -113,7 +113,7 @@ function isSystemArgument(word: string): boolean {
   return word[0] === '>' || word[0] === '<' || /^\/(?:etc|bin|sbin|usr|proc|dev|tmp|var|root|home|sys|opt)(?:\/|$)/.test(word) || /^[a-z]:\\/.test(word);
 }
 
-/** The command a segment runs: its first word after prefixes and `NAME=value` assignments, without a directory. */
+/** Finds the command a segment runs: its first word after prefixes and `NAME=value` assignments, without a directory. */
 function commandWords(segment: string): { name: string; rest: string[] } | undefined {
   const words = segment.trim().split(/\s+/).filter((word) => word.length > 0).slice(0, 16);
   let i = 0;
@@ -144,7 +144,7 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
 }
 
 /**
- * A word that turns into a command once shell quoting inside it is removed: `'i'fconfig`,
+ * Finds a word that turns into a command once shell quoting inside it is removed: `'i'fconfig`,
  * `c\\at`, `w$@get`, `ti''me`. Quoting inside a command name has no use but evasion.
  */
 function obfuscatedCommand(value: string): string | undefined {
@@ -157,7 +157,7 @@ function obfuscatedCommand(value: string): string | undefined {
   return undefined;
 }
 
-/** A line break followed by a mail protocol command: `\r\nRCPT TO:<…>`, `\r\na001 EXAMINE INBOX`. */
+/** Finds a line break followed by a mail protocol command: `\r\nRCPT TO:<…>`, `\r\na001 EXAMINE INBOX`. */
 function mailCommand(value: string): string | undefined {
   const newline = value.indexOf('\n');
   if (newline < 0) return undefined;
@@ -169,7 +169,7 @@ function mailCommand(value: string): string | undefined {
   return undefined;
 }
 
-/** `bin/visudo`, `/usr/sbin/chef`: a value that is the path of a command. */
+/** Finds a value that is the path of a command: `bin/visudo`, `/usr/sbin/chef`. */
 function commandPath(value: string): string | undefined {
   const match = /(?:^|\/)s?bin\/([a-z0-9._-]{1,32})$/.exec(value);
   if (!match) return undefined;

@@ -51,13 +51,16 @@ const PYTHON_MARKERS = ['__import__(', 'os.system(', 'os.popen(', 'subprocess.',
 /** The lower-cased base64 forms of each gadget name at the three byte alignments, without the unstable edge characters. */
 const ENCODED_GADGETS: { name: string; needle: string }[] = JAVA_GADGETS.flatMap((name) => [0, 1, 2].map((offset) => {
   const encoded = Buffer.from(`${'a'.repeat(offset)}${name}`, 'latin1').toString('base64').replace(/=+$/, '');
-  const skip = offset === 0 ? 0 : offset === 1 ? 2 : 3;
+  // The first characters mix the padding bytes with the name; how many depends on the alignment.
+  let skip = 0;
+  if (offset === 1) skip = 2;
+  if (offset === 2) skip = 3;
   return { name, needle: encoded.slice(skip, encoded.length - 2).toLowerCase() };
 }));
 
 const PHP_FUNCTION_SET = new NeedleSet(PHP_FUNCTIONS);
 
-/** Every marker of every language in one set, scanned once per value; `labels` says what each needle means. */
+/** Every marker of every language in one set, scanned once per value; `label` describes each needle. */
 const MARKERS: { needle: string; label: string; rank: number }[] = [
   ...PHP_MARKERS.map((needle) => ({ needle, label: `php ${needle}`, rank: 0 })),
   ...JAVA_MARKERS.map((needle) => ({ needle, label: `java ${needle.replace(/[.(]+$/, '')}`, rank: 1 })),
@@ -70,7 +73,7 @@ const MARKERS: { needle: string; label: string; rank: number }[] = [
 ];
 const MARKER_SET = new NeedleSet(MARKERS.map((marker) => marker.needle));
 
-/** The marker found with the lowest rank (PHP before Java before Node.js before Python), or undefined. */
+/** Returns the marker found with the lowest rank (PHP before Java before Node.js before Python), or undefined. */
 function findMarker(value: string): string | undefined {
   let best: { label: string; rank: number } | undefined;
   MARKER_SET.scan(value, ({ needle }) => {

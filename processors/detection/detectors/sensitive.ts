@@ -37,7 +37,7 @@ function isHiddenSegment(segment: string): boolean {
 
 const SENSITIVE_SET = new Set(SENSITIVE_SEGMENTS);
 
-/** A sensitive name as the whole segment, or followed by `.`, `-`, `_` or `~` (`.env.local`, `.git~`). */
+/** Finds a sensitive name as the whole segment, or followed by `.`, `-`, `_` or `~` (`.env.local`, `.git~`). */
 function segmentMatch(segment: string): string | undefined {
   if (SENSITIVE_SET.has(segment)) return segment;
   for (let i = 1; i < segment.length; i++) {

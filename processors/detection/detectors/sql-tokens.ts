@@ -5,9 +5,10 @@
  */
 
 /**
- * Token types: `s` string, `n` number, `k` keyword, `o` logical operator, `c` comment,
- * `f` function name (a word followed by `(`), `v` variable (`@x`, `@@version`), `b` other word,
- * `t` type cast (`::int`), `(`, `)`, `,`, `;`, `=` comparison, `a` other operator or character.
+ * Token types. Values: `s` string, `n` number, `v` variable (`@x`, `@@version`), `b` other word.
+ * Words with a role: `k` keyword, `o` logical operator, `f` function name (a word before `(`).
+ * The rest: `c` comment, `t` type cast (`::int`), `=` comparison, `a` other operator or
+ * character, and `(`, `)`, `,`, `;` as themselves.
  */
 export type TokenType = 's' | 'n' | 'k' | 'o' | 'c' | 'f' | 'v' | 'b' | 't' | '(' | ')' | ',' | ';' | '=' | 'a';
 

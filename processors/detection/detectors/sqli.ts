@@ -5,10 +5,11 @@ import { rewriteInlineComments, tokenize, type Token } from './sql-tokens.js';
 /*
  * SQL injection found on token sequences, not keywords. A value is tokenized as it is and as if
  * it continued a single- or double-quoted string, because an injected value usually first closes
- * the quote the application put around it. Each token list is checked for shapes that only make
- * sense as SQL: a condition joined to the query (`' OR 1=1`), UNION SELECT, stacked statements,
- * time delays, casts, calls of functions that read files or the catalog, a closed quote followed
- * by a comment. Words alone never match, so "union station", "drop shipping" and "O'Reilly" do not.
+ * the quote the application put around it. Each token list is then checked for shapes that only
+ * make sense as SQL. Examples are a condition joined to the query (`' OR 1=1`), UNION SELECT,
+ * stacked statements, time delays, casts, calls of functions that read files or the catalog, and
+ * a closed quote followed by a comment. Words alone never match, so "union station", "drop
+ * shipping" and "O'Reilly" do not.
  */
 
 const STATEMENTS = new Set(['drop', 'delete', 'insert', 'update', 'replace', 'exec', 'execute', 'declare', 'create', 'alter', 'truncate', 'shutdown', 'waitfor', 'set', 'load']);
@@ -93,8 +94,9 @@ function isComparison(token: Token | undefined): boolean {
 }
 
 /**
- * A logical operator joining a condition: `1 OR 1=1`, `' AND 'a'='a`, `x' OR sleep(5)`. The
- * right side needs a comparison, unless it follows a closed quote and is a value no prose has.
+ * Reports whether the logical operator at `index` joins a condition: `1 OR 1=1`, `' AND 'a'='a`,
+ * `x' OR sleep(5)`. The right side needs a comparison, unless it follows a closed quote and is a
+ * value no prose has.
  */
 function booleanCondition(tokens: Token[], index: number, quoteEnd: number): boolean {
   const previous = tokens[index - 1];
@@ -121,7 +123,7 @@ function groupHasComparison(tokens: Token[], open: number): boolean {
   return false;
 }
 
-/** A comment with no words in it, as injections leave them: `--`, `-- -`, `#`, `/**‌/`. */
+/** Reports whether a comment has no words in it, as injections leave them: `--`, `-- -`, `#`, `/**‌/`. */
 function isBareComment(token: Token): boolean {
   const text = token.text;
   const body = text.startsWith('/*') ? text.slice(2).replace(/\*\/$/, '') : text.startsWith('#') ? text.slice(1) : text.slice(2);
@@ -151,7 +153,7 @@ function selectShape(tokens: Token[], index: number): boolean {
   return false;
 }
 
-/** A statement after `;` or at the start of the value, in the shape that statement takes. */
+/** Finds a statement after `;` or at the start of the value, in the shape that statement takes. */
 function statementShape(tokens: Token[], index: number): string | undefined {
   const keyword = tokens[index];
   if (keyword?.type !== 'k' || !STATEMENTS.has(keyword.text)) return undefined;
@@ -195,7 +197,7 @@ function statementShape(tokens: Token[], index: number): string | undefined {
   }
 }
 
-/** A quoted value of at most eight characters without spaces, quotes included. */
+/** Reports whether a quoted value has at most eight characters and no spaces, quotes not counted. */
 function isTinyString(token: Token): boolean {
   return token.text.length <= 10 && !/\s/.test(token.text);
 }
@@ -329,8 +331,8 @@ function worthTokenizing(value: string): boolean {
 }
 
 /**
- * A number followed only by quotes or a closing parenthesis (`1'`, `7")`): the first probe of
- * SQL injection scanners, which no form field produces.
+ * Reports whether the value is a number followed only by quotes or a closing parenthesis (`1'`,
+ * `7")`), the first probe of SQL injection scanners, which no form field produces.
  */
 function isQuoteProbe(value: string): boolean {
   let i = value[0] === '-' ? 1 : 0;

@@ -11,7 +11,7 @@ import { decodeScriptEscapes } from './xss.js';
 
 /** Expression delimiters of common engines: Jinja2, Twig, Handlebars, Spring EL, JSP EL, OGNL, Thymeleaf, Ruby, ERB. */
 const OPENERS = ['{{', '${', '#{', '%{', '*{', '@{', '~{', '<%=', '<%'];
-/** What inside an expression reaches the runtime instead of data. */
+/** Markers of an expression that reaches into the runtime instead of reading data. */
 const RUNTIME_MARKERS = [
   '__class__', '__mro__', '__subclasses__', '__globals__', '__builtins__', '__import__', '__init__', 'config.', 'config|', 'self.',
   'request.', 'lipsum', 'cycler', 'joiner', 'namespace', 'constructor', '.getclass(', 'getclass()', 't(java', 't (java', 'java.lang',
@@ -27,11 +27,13 @@ const OGNL_MARKERS = ['#_memberaccess', '@ognl.ognlcontext@', '(#_=', '(#a=@', '
 /** Spring data binding into the class loader (Spring4Shell) and its kin. */
 const BINDING_MARKERS = ['class.module.classloader', 'class.classloader', '.classloader.resources', 'class.protectiondomain'];
 
-/** Longest expression body, in characters, that is examined. */
+/** Maximum length, in characters, of an expression body that is examined. */
 const MAX_EXPRESSION = 256;
 
 function closerFor(opener: string): string {
-  return opener.startsWith('<%') ? '%>' : opener === '{{' ? '}}' : '}';
+  if (opener.startsWith('<%')) return '%>';
+  if (opener === '{{') return '}}';
+  return '}';
 }
 
 /** Arithmetic between numbers or quoted values: `7*7`, `7*'7'`, `1337+1`. */

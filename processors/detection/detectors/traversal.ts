@@ -79,8 +79,8 @@ export function detectTraversal(value: string): string | undefined {
 
 /**
  * Checks the request path, raw and decoded. Clients resolve `..` segments before sending, so any
- * that remain were put there on purpose; an encoded `?` in the path confuses servers that decode
- * before routing.
+ * that remain were put there on purpose. An encoded `?` ending the path confuses servers that
+ * decode before routing.
  */
 export function detectPathTraversal(rawPath: string, path: string): string | undefined {
   const text = slashed(path);

@@ -47,7 +47,7 @@ const SCRIPT_SINKS = [
   '.sort.call`', '.map.call`', '.apply.call`', '.call`', 'reflect.apply', 'import(', 'alert`', 'eval`', 'top[', 'self[', 'window[',
   'document[', 'globalthis', 'new function', 'navigation.navigate', 'valueof=', 'tostring=',
 ];
-/** Longest stretch after `<` scanned for attributes. */
+/** Maximum stretch, in characters, after `<` that is scanned for attributes. */
 const TAG_SCAN_LIMIT = 512;
 /** Words starting with "on" that are not event handlers, so `online=1` is not one. */
 const NOT_HANDLERS = new Set(['one', 'ones', 'only', 'once', 'online', 'onto', 'onset', 'onward', 'onwards', 'ongoing', 'onion', 'onions', 'onboarding', 'onsite', 'onlinebanking']);
@@ -207,7 +207,7 @@ function findScheme(value: string): string | undefined {
   return undefined;
 }
 
-/** An attribute that loads a URL, right after a quote: the value broke out of another attribute. */
+/** Finds an attribute that loads a URL right after a quote, where the value broke out of another attribute. */
 function findUrlAttribute(value: string): string | undefined {
   if (value.indexOf('=') < 0 || (value.indexOf('"') < 0 && value.indexOf("'") < 0)) return undefined;
   for (const attribute of URL_ATTRIBUTES) {

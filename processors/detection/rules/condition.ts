@@ -137,7 +137,7 @@ function fieldReader(field: string): (event: HttpEvent) => unknown {
   return (event) => (event as unknown as Record<string, unknown>)[field];
 }
 
-/** The detector details a view collected, for the finding's evidence. */
+/** Collects what the view's detectors found, for the finding's evidence. */
 export function detectorDetails(view: EventView): string[] {
   const details: string[] = [];
   for (const [name, result] of view.detectorResults) if (result !== null) details.push(`${name}: ${result}`);

@@ -27,7 +27,7 @@ function failedLogins(from: number, count: number): Record<string, unknown>[] {
   }));
 }
 
-/** A detection processor's shared part on real lmdb storage, fed through the real worker stage. */
+/** Starts a detection processor's shared part on real lmdb storage, fed through the real worker stage. */
 async function startDetection(directory: string, findings: Finding[]): Promise<{ shared: SharedComponent<{ engine: DetectionEngine }>; storage: Storage; feed: (events: Record<string, unknown>[]) => void }> {
   const config = createDefaultConfig();
   const storage = new Storage(directory);
