@@ -1,6 +1,8 @@
 import { duration, integer, list, object, record, string } from '../../core/config/schema.js';
 
-export const FORMAT_NAMES = ['nginx_combined', 'nginx'] as const;
+import { FORMAT_NAMES } from '../helper/accesslog/formats.js';
+
+export { FORMAT_NAMES };
 
 export interface GatewayLogConfig {
   /** Files to follow; the last path segment may contain `*`, `?` and `[...]`. */
