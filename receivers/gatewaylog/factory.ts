@@ -17,6 +17,23 @@ export function parserOptions(config: Pick<GatewayLogConfig, 'log_format' | 'tru
   return options;
 }
 
+/** Option keys the CLI's `--option key=value` may set; lists are comma-separated. */
+const TEXT_OPTIONS = ['log_format', 'trusted_proxies', 'timezone'];
+
+/** Reads format options given as text, as the CLI passes them; throws naming the first problem. */
+export function formatOptionsFromText(format: string, text: Readonly<Record<string, string>>): FormatOptions {
+  for (const key of Object.keys(text)) {
+    if (!TEXT_OPTIONS.includes(key)) throw new Error(`unknown format option "${key}"; known options: ${TEXT_OPTIONS.join(', ')}`);
+  }
+  const options: FormatOptions = {};
+  if (text.log_format !== undefined) options.log_format = text.log_format;
+  if (text.timezone !== undefined) options.timezone = text.timezone;
+  if (text.trusted_proxies !== undefined) options.trusted_proxies = text.trusted_proxies.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const problems = checkFormatOptions(format, options);
+  if (problems.length > 0) throw new Error(problems.map((problem) => problem.message).join('; '));
+  return options;
+}
+
 class GatewayLogReceiver implements Component {
   private readonly tailer: FileTailer | undefined;
   private readonly push: PushServer | undefined;
@@ -106,6 +123,6 @@ export const gatewayLogReceiverFactory: ReceiverFactory<GatewayLogConfig> = {
   },
   parsers: (id, config): ParserSpec[] => [{ id, format: config.format, module: WORKER_MODULE, options: parserOptions(config) }],
   lineFormats: FORMAT_NAMES,
-  parserForFormat: (id, format) => ({ id, format, module: WORKER_MODULE, options: {} }),
+  parserForFormat: (id, format, options = {}) => ({ id, format, module: WORKER_MODULE, options: formatOptionsFromText(format, options) }),
   create: (settings) => new GatewayLogReceiver(settings),
 };

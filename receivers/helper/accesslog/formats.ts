@@ -62,10 +62,15 @@ function clf(prefix: string, trailers: boolean): Reader {
   };
 }
 
+/** How far into a line a JSON object may start, behind a syslog or CDN header such as Fastly's. */
+const MAX_JSON_PREFIX = 200;
+
 function json(format: string): Reader {
   const mapper = JSON_MAPPERS[format];
   return (line, zone) => {
-    const entry = parseJsonObject(line);
+    const open = line[0] === '{' ? 0 : line.indexOf('{');
+    if (open < 0 || open > MAX_JSON_PREFIX) return undefined;
+    const entry = parseJsonObject(open === 0 ? line : line.slice(open));
     return entry ? mapper(entry, zone) : undefined;
   };
 }
