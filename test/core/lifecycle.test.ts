@@ -19,6 +19,7 @@ import { tempDirectory } from '../helpers/tmp.js';
 const MINIMAL_CONFIGS: Record<string, (directory: string) => unknown> = {
   'receiver:otlp': () => ({ protocols: { http: { endpoint: '127.0.0.1:0' } } }),
   'receiver:gatewaylog': (directory) => ({ include: [`${directory}/access.log`] }),
+  'receiver:syslog': () => ({ tcp: { endpoint: '127.0.0.1:0' }, udp: { endpoint: '127.0.0.1:0' } }),
   'processor:detection': () => ({}),
   'exporter:file': (directory) => ({ path: `${directory}/out.jsonl` }),
   'exporter:debug': () => ({}),
