@@ -46,14 +46,19 @@ interface ReplayProcessor {
   config: unknown;
 }
 
-/** The processors replay runs: those of the config's first logs pipeline, or the default detection processor. */
+/**
+ * The processors replay runs: those of the config's first logs pipeline up to the last one that
+ * emits findings (what follows it cannot change the findings), or the default detection processor.
+ */
 function replayProcessors(options: ReplayOptions): ReplayProcessor[] {
   const pipeline = options.config ? [...options.config.pipelines.values()].find((candidate) => candidate.signal === 'logs') : undefined;
   if (options.config && pipeline) {
-    return pipeline.processors.map((id) => {
+    const processors = pipeline.processors.map((id) => {
       const component = options.config?.processors.get(id);
       return { id, factory: component?.factory as ProcessorFactory, config: component?.config };
     });
+    const last = processors.map((processor) => processor.factory.emits?.includes('findings') ?? false).lastIndexOf(true);
+    return last >= 0 ? processors.slice(0, last + 1) : processors;
   }
   const detection = options.registry.get('processor', 'detection');
   if (!detection) throw new Error('no detection processor is built in');
@@ -115,12 +120,15 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const modules = [...new Set([parser.module, ...processors.flatMap((processor) => processor.factory.workerModules ?? [])])];
   const pool = new WorkerPool({ threads: options.threads ?? 0, maxQueue: 0, stages, parsers: [parser], modules, logger });
   const chain = buildChain(processors, findingsOutput, { logger, metrics, storage, pool });
+  // A lone processor that analyses in the pool needs no telemetry bytes, and replay drops the
+  // telemetry, so the workers skip encoding it. Any other processor may read the batch.
+  const analysisOnly = processors.length === 1 && stages.length === 1 && processors[0].factory.emits?.includes('findings') === true;
   const host: Host = { admin: new AdminServer('127.0.0.1:0', logger), findingsBus: new FindingsBus(), reportStatus: () => undefined };
   for (const component of chain.components) await component.start(host);
 
   const progress = new Progress(options.status, await totalBytes(options.files));
   try {
-    await runChunks(options, pool, chain.head, stages.map((stage) => stage.id), summary, progress);
+    await runChunks(options, pool, chain.head, { stages: stages.map((stage) => stage.id), analysisOnly }, summary, progress);
   } finally {
     for (const component of [...chain.components].reverse()) await component.shutdown();
     await pending;
@@ -133,7 +141,9 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   return summary;
 }
 
-async function runChunks(options: ReplayOptions, pool: WorkerPool, head: Consumer, stageIds: string[], summary: ReplaySummary, progress: Progress): Promise<void> {
+const EMPTY = new Uint8Array(0);
+
+async function runChunks(options: ReplayOptions, pool: WorkerPool, head: Consumer, task: { stages: string[]; analysisOnly: boolean }, summary: ReplaySummary, progress: Progress): Promise<void> {
   const inFlight: Promise<IngestResult>[] = [];
   const depth = pool.threads * 2;
   const drainOne = async () => {
@@ -142,8 +152,8 @@ async function runChunks(options: ReplayOptions, pool: WorkerPool, head: Consume
     summary.parsed += result.itemCount - result.parseFailures;
     summary.failed += result.parseFailures;
     progress.update(summary.lines);
-    if (result.itemCount === 0 || !result.bytes) return;
-    const batch = OtlpBatch.fromBytes('logs', result.bytes, result.itemCount, { receiver: 'replay' });
+    if (result.itemCount === 0 || (!result.bytes && !task.analysisOnly)) return;
+    const batch = OtlpBatch.fromBytes('logs', result.bytes ?? EMPTY, result.itemCount, { receiver: 'replay' });
     for (const [id, value] of Object.entries(result.stages)) batch.analysis.set(id, value);
     batch.markedBytes = result.markedBytes;
     await head.consume(batch);
@@ -153,7 +163,8 @@ async function runChunks(options: ReplayOptions, pool: WorkerPool, head: Consume
     inFlight.push(pool.ingest({
       signal: 'logs',
       payload: { kind: 'lines', parser: 'replay', lines, context: { observedMs: Date.now(), attributes: { 'log.file.path': file } } },
-      stages: stageIds,
+      stages: task.stages,
+      analysisOnly: task.analysisOnly,
     }));
     if (inFlight.length >= depth) await drainOne();
   }

@@ -54,7 +54,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
       const parsed = parsePayload(payload);
       request = parsed.request;
       parseFailures = parsed.failed;
-      bytes = encodeRequest(task.signal, request);
+      if (!task.analysisOnly) bytes = encodeRequest(task.signal, request);
     }
   } catch (error) {
     if (payload.kind === 'otlp_protobuf' || payload.kind === 'otlp_json') return { decodeError: decodeMessage(task, error) };
@@ -73,7 +73,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
   // Results are structured-cloned, which copies the bytes. Transferring them instead is not
   // safe, because small protobuf buffers may be slices of Node's shared allocation pool.
   if (bytes) result.bytes = bytes;
-  if (modified) result.markedBytes = encodeRequest(task.signal, request);
+  if (modified && !task.analysisOnly) result.markedBytes = encodeRequest(task.signal, request);
   return { ok: result };
 }
 

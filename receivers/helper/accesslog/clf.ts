@@ -91,6 +91,16 @@ function findTime(line: string, zone: ZoneOffset): { start: number; end: number;
  */
 function readPrefix(prefix: string, fields: AccessFields): boolean {
   if (prefix === '') return false;
+  // The common `address ident user` with single spaces needs no token list.
+  const first = prefix.indexOf(' ');
+  const second = first < 0 ? -1 : prefix.indexOf(' ', first + 1);
+  if (first > 0 && second > first + 1 && prefix.indexOf(' ', second + 1) < 0 && prefix[0] !== '"') {
+    const ident = prefix.slice(first + 1, second);
+    if (ident !== '-') (fields.extra ??= {}).ident = ident;
+    fields.remoteAddress = optionalText(prefix.slice(0, first));
+    fields.remoteUser = optionalText(unescaped(prefix.slice(second + 1)));
+    return true;
+  }
   const tokens = prefix.split(' ').filter((token) => token !== '');
   let addressPart: string;
   let user: string | undefined;

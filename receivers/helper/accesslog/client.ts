@@ -35,6 +35,17 @@ export function splitAddressList(text: string | undefined): string[] {
   return entries.length > MAX_HOPS ? entries.slice(-MAX_HOPS) : entries;
 }
 
+/** True for text without list separators, quotes, brackets or a `v4:port` port. */
+function isPlainAddress(text: string): boolean {
+  let colons = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 44 || code === 32 || code === 34 || code === 91 || code === 9) return false;
+    if (code === 58) colons++;
+  }
+  return colons !== 1;
+}
+
 /** Removes brackets and a port: `[v6]:port`, `v4:port`; a bare IPv6 address stays whole. */
 export function stripPort(entry: string): string {
   if (entry.startsWith('[')) {
@@ -65,6 +76,7 @@ export function portOf(entry: string): number | undefined {
 export class ClientResolver {
   private readonly cidrs: Cidr[];
   private readonly trustUnix: boolean;
+  private readonly anyTrusted: boolean;
 
   constructor(trustedProxies: readonly string[] = []) {
     this.cidrs = [];
@@ -78,10 +90,11 @@ export class ClientResolver {
       if (!cidr) throw new Error(`trusted_proxies: "${entry}" is not an IP address, a CIDR range or "unix:"`);
       this.cidrs.push(cidr);
     }
+    this.anyTrusted = this.cidrs.length > 0 || this.trustUnix;
   }
 
   get trustsAny(): boolean {
-    return this.cidrs.length > 0 || this.trustUnix;
+    return this.anyTrusted;
   }
 
   /**
@@ -90,6 +103,8 @@ export class ClientResolver {
    * last forwarding hop stands in for it, as Envoy appends its peer to the header.
    */
   resolve(peer: string | undefined, forwardedFor: string | undefined, peerPort?: number): ResolvedClient {
+    // The common case, one plain address and nothing trusted, needs no list handling.
+    if (peer !== undefined && !this.trustsAny && isPlainAddress(peer)) return { address: peer === '-' ? undefined : peer, port: peerPort };
     const peerEntries = peer === undefined ? [] : splitAddressList(peer);
     const hops = [...splitAddressList(forwardedFor), ...peerEntries.slice(0, -1)];
     let peerAddress = peerEntries.length > 0 ? peerEntries[peerEntries.length - 1] : hops.pop();

@@ -21,10 +21,28 @@ const LEVELS: Record<string, [number, string]> = {
   emerg: [21, 'FATAL'],
 };
 
+/** The last conversion, because the lines of a chunk mostly share their second and their receive time. */
+let lastMs = NaN;
+let lastNanos = Long.UZERO;
+
 function nanos(ms: number): Long {
+  if (ms === lastMs) return lastNanos;
   const whole = Math.floor(ms);
   const fraction = Math.round((ms - whole) * 1e6);
-  return Long.fromNumber(whole, true).mul(1_000_000).add(fraction);
+  lastMs = ms;
+  lastNanos = Long.fromNumber(whole, true).mul(1_000_000).add(fraction);
+  return lastNanos;
+}
+
+/**
+ * An attribute as a plain message object. Integers stay JavaScript numbers: the protobuf encoder
+ * writes a number as int64 directly, cheaper than building a Long for each, and `anyValueToJs`
+ * reads both. The generated types name Long only, hence the cast.
+ */
+function attribute(key: string, value: string | number | string[]): IKeyValue {
+  if (typeof value === 'string') return { key, value: { stringValue: value } };
+  if (typeof value === 'number') return { key, value: Number.isInteger(value) ? { intValue: value as unknown as Long } : { doubleValue: value } };
+  return { key, value: { arrayValue: { values: value.map((item) => ({ stringValue: item })) } } };
 }
 
 function severity(fields: AccessFields): [number, string] {
@@ -81,10 +99,10 @@ function targetParts(target: string): { scheme?: string; host?: string; port?: n
 export function accessLogAttributes(fields: AccessFields): IKeyValue[] {
   const attributes: IKeyValue[] = [];
   const add = (key: string, value: string | number | string[] | undefined) => {
-    if (value !== undefined && value !== '') attributes.push(keyValue(key, value));
+    if (value !== undefined && value !== '') attributes.push(attribute(key, value));
   };
   add('http.request.method', fields.method);
-  const parts = fields.target !== undefined ? targetParts(fields.target) : undefined;
+  const parts = fields.target === undefined ? undefined : targetParts(fields.target);
   if (parts) {
     if (parts.scheme !== undefined) add('url.full', fields.target);
     add('url.path', parts.path === '' && parts.scheme !== undefined ? '/' : parts.path);
@@ -93,10 +111,12 @@ export function accessLogAttributes(fields: AccessFields): IKeyValue[] {
   add('http.request.line', fields.requestLine);
   add('url.scheme', fields.scheme ?? parts?.scheme);
   add('http.route', fields.route);
-  if (fields.protocol?.includes('/')) {
-    const slash = fields.protocol.indexOf('/');
-    add('network.protocol.name', fields.protocol.slice(0, slash).toLowerCase());
-    add('network.protocol.version', fields.protocol.slice(slash + 1));
+  const slash = fields.protocol === undefined ? -1 : fields.protocol.indexOf('/');
+  if (slash > 0) {
+    // The conventions leave out the protocol name when it is `http`.
+    const name = (fields.protocol as string).slice(0, slash).toLowerCase();
+    if (name !== 'http') add('network.protocol.name', name);
+    add('network.protocol.version', (fields.protocol as string).slice(slash + 1));
   }
   add('http.response.status_code', fields.status);
   add('client.address', fields.clientAddress ?? fields.remoteAddress);
@@ -119,7 +139,7 @@ export function accessLogAttributes(fields: AccessFields): IKeyValue[] {
   add(`${prefix}.request_id`, fields.requestId);
   add(`${prefix}.message`, fields.message);
   add(`${prefix}.level`, fields.message !== undefined ? fields.level : undefined);
-  for (const [name, value] of Object.entries(fields.extra ?? {})) add(`${prefix}.${name}`, value);
+  if (fields.extra) for (const name in fields.extra) add(`${prefix}.${name}`, fields.extra[name]);
   return attributes;
 }
 
@@ -129,8 +149,8 @@ export function accessLogAttributes(fields: AccessFields): IKeyValue[] {
  */
 export function accessLogRecord(line: string, fields: AccessFields, observedMs: number, extra: IKeyValue[]): ILogRecord {
   const attributes = accessLogAttributes(fields);
-  if (fields.format !== undefined) attributes.push(keyValue('log.format', fields.format));
-  attributes.push(...extra);
+  if (fields.format !== undefined) attributes.push(attribute('log.format', fields.format));
+  for (const item of extra) attributes.push(item);
   const [severityNumber, severityText] = severity(fields);
   return {
     timeUnixNano: fields.timeMs !== undefined ? nanos(fields.timeMs) : Long.UZERO,

@@ -144,7 +144,7 @@ function second(value: unknown): string | undefined {
 /** Rebuilds the request line from its parts, for sources that expect it whole. */
 function requestText(attributes: Attributes, target: string | undefined): string | undefined {
   if (attributes['http.request.method'] === undefined) return undefined;
-  const name = attributes['network.protocol.name'] as string | undefined;
+  const name = attributes['network.protocol.version'] === undefined ? undefined : (attributes['network.protocol.name'] as string | undefined) ?? 'http';
   const protocol = name === undefined ? '' : ` ${name.toUpperCase()}/${attributes['network.protocol.version']}`;
   return `${attributes['http.request.method']} ${attributes['url.full'] ?? target}${protocol}`;
 }
@@ -153,7 +153,8 @@ function requestText(attributes: Attributes, target: string | undefined): string
 function actualValues(attributes: Attributes, timeMs: number | undefined): Attributes {
   const path = attributes['url.path'] as string | undefined;
   const query = attributes['url.query'] as string | undefined;
-  const name = attributes['network.protocol.name'] as string | undefined;
+  const version = attributes['network.protocol.version'] as string | undefined;
+  const name = version === undefined ? undefined : (attributes['network.protocol.name'] as string | undefined) ?? 'http';
   let target: string | undefined;
   if (path !== undefined) target = query === undefined ? path : `${path}?${query}`;
   return {
