@@ -120,9 +120,9 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const modules = [...new Set([parser.module, ...processors.flatMap((processor) => processor.factory.workerModules ?? [])])];
   const pool = new WorkerPool({ threads: options.threads ?? 0, maxQueue: 0, stages, parsers: [parser], modules, logger });
   const chain = buildChain(processors, findingsOutput, { logger, metrics, storage, pool });
-  // A lone processor that analyses in the pool needs no telemetry bytes, and replay drops the
-  // telemetry, so the workers skip encoding it. Any other processor may read the batch.
-  const analysisOnly = processors.length === 1 && stages.length === 1 && processors[0].factory.emits?.includes('findings') === true;
+  // Replay drops the telemetry, so with no processor, or one lone processor that analyses in the
+  // pool, nothing reads the request bytes and the workers skip encoding them. Any other processor may.
+  const analysisOnly = processors.length === 0 || (processors.length === 1 && stages.length === 1 && processors[0].factory.emits?.includes('findings') === true);
   const host: Host = { admin: new AdminServer('127.0.0.1:0', logger), findingsBus: new FindingsBus(), reportStatus: () => undefined };
   for (const component of chain.components) await component.start(host);
 
