@@ -15,7 +15,7 @@ export interface GatewayLogHttpConfig {
 export interface GatewayLogConfig {
   /** Files to follow, as globs (`*`, `?`, `[…]`, `{a,b}`, `**`). Default empty: no files, which needs `http.endpoint`. */
   include: string[];
-  /** Globs of files to skip even when `include` matches them, such as `*.gz`. Default empty. */
+  /** Globs of files to skip even when `include` matches them; without `/` (`*.gz`) they match file names. Default empty. */
   exclude: string[];
   /** The log format, one of FORMAT_NAMES; `nginx` and `apache` take their layout from `log_format`. Default `nginx_combined`. */
   format: FormatName;

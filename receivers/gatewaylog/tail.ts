@@ -1,7 +1,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage, isRetryable } from '../../core/errors.js';
-import { expandGlob, pathMatcher } from './glob.js';
+import { basename } from 'node:path';
+import { expandGlob, pathMatcher, segmentMatcher } from './glob.js';
 import { splitLines } from './lines.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
 
@@ -58,6 +59,16 @@ const MIN_MATCH_BYTES = 64;
 const MIN_CHUNK_BYTES = 1024 * 1024;
 const MAX_BACKOFF_MS = 30_000;
 
+/** An exclude glob without `/` matches file names in any directory; one with `/` matches whole paths. */
+function excludeMatcher(pattern: string): (path: string) => boolean {
+  if (!pattern.includes('/')) {
+    const matcher = segmentMatcher(pattern);
+    return (path) => matcher.test(basename(path));
+  }
+  const matcher = pathMatcher(pattern);
+  return (path) => matcher.test(path);
+}
+
 function startsWith(data: Buffer, prefix: Buffer): boolean {
   return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
@@ -75,7 +86,7 @@ function startsWith(data: Buffer, prefix: Buffer): boolean {
  */
 export class FileTailer {
   private readers: Reader[] = [];
-  private readonly excluded: RegExp[];
+  private readonly excluded: ((path: string) => boolean)[];
   private readonly chunkBytes: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -89,7 +100,7 @@ export class FileTailer {
   private skippedLogged = 0;
 
   constructor(private readonly options: TailOptions) {
-    this.excluded = options.exclude.map(pathMatcher);
+    this.excluded = options.exclude.map(excludeMatcher);
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, options.maxLineBytes + 64 * 1024);
   }
 
@@ -165,7 +176,7 @@ export class FileTailer {
     const paths = new Set<string>();
     for (const pattern of this.options.include) {
       for (const path of await expandGlob(pattern)) {
-        if (!this.excluded.some((matcher) => matcher.test(path))) paths.add(path);
+        if (!this.excluded.some((excluded) => excluded(path))) paths.add(path);
       }
     }
     const candidates: Candidate[] = [];

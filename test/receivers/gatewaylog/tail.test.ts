@@ -282,9 +282,10 @@ describe('file tailer', () => {
 
   it('follows new files under ** and leaves out excluded ones', async () => {
     mkdirSync(path('a/b'), { recursive: true });
-    const { tailer, delivered } = harness({ include: [path('**/*.log')], exclude: [path('**/skip*')] });
+    const { tailer, delivered } = harness({ include: [path('**/*.log')], exclude: [path('**/skip*'), '*.old.log'] });
     writeFileSync(path('a/b/x.log'), 'x\n');
     writeFileSync(path('a/skip.log'), 'skipped\n');
+    writeFileSync(path('a/b/x.old.log'), 'old\n');
 
     await tailer.pollOnce();
     writeFileSync(path('a/y.log'), 'y\n');
