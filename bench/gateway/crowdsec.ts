@@ -122,7 +122,7 @@ const ALERT = /Ip (\S+) performed '([^']+)'/g;
 export async function runCrowdSec(log: string, lines: number, work: string, timeoutSeconds: number): Promise<CrowdSecRun> {
   const file = await prepare(work);
   const started = Date.now();
-  // With -dsn, CrowdSec logs to standard output whatever the config says.
+  // With -dsn, CrowdSec logs to standard output whatever log_media the config sets.
   const output = openSync(join(work, 'log', 'crowdsec.log'), 'w');
   const child = spawn('crowdsec', ['-c', file, '-dsn', `file://${log}`, '-type', 'nginx'], { stdio: ['ignore', output, output] });
   let ticks = 0;

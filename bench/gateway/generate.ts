@@ -116,7 +116,7 @@ class Addresses {
 
   constructor(private readonly random: Random) {}
 
-  /** A public-looking IPv4 address outside private, loopback and documentation ranges. */
+  /** Returns a public-looking IPv4 address outside private, loopback and documentation ranges. */
   v4(): string {
     for (;;) {
       const a = this.random.integer(11, 223);
@@ -216,7 +216,10 @@ export async function generateLog(logPath: string, lines: number, seed = 2024030
   if (attackLines >= lines) throw new Error(`${lines} lines cannot hold the ${attackLines} attack lines`);
   const clients = Array.from({ length: 6000 }, (_, i) => {
     const kind = random.weighted<'web' | 'app' | 'crawler'>([['web', 80], ['app', 16], ['crawler', 4]]);
-    const agent = kind === 'app' ? random.pick(APP_AGENTS) : kind === 'crawler' ? random.pick(CRAWLERS) : random.pick(BROWSERS);
+    let agents = BROWSERS;
+    if (kind === 'app') agents = APP_AGENTS;
+    else if (kind === 'crawler') agents = CRAWLERS;
+    const agent = random.pick(agents);
     // Activity follows a steep curve: a few clients make most requests, as behind a NAT.
     return { address: i % 50 === 0 ? addresses.v6() : addresses.v4(), kind, agent, weight: random.next() ** 4 + 0.01 };
   });

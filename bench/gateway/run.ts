@@ -78,7 +78,7 @@ async function runWatchpost(log: string, lines: number, findingsPath: string, ex
   return { lines, seconds, replaySeconds, cpuSeconds: ticks / 100, findings };
 }
 
-/** Every attack line and an even sample of the benign ones, `size` lines in all, in log order. */
+/** Writes every attack line and an even sample of the benign ones, `size` lines in all, in log order. */
 async function writeSlice(log: string, truth: GroundTruth, size: number, slicePath: string): Promise<number> {
   const attackers = new Set(truth.attackers.map((attacker) => attacker.address));
   const benignWanted = Math.max(0, size - truth.attackLines);

@@ -6,7 +6,7 @@ import type { ServiceConfig } from '../config/load.js';
 import type { ParserSpec } from '../pool/pool.js';
 import type { FactoryRegistry } from '../registry.js';
 
-/** How the CLI reads lines: a format with its options, or the parser of a configured receiver. */
+/** The choice of line parser for the CLI: a format with its options, or a configured receiver's parser. */
 export interface ParserChoice {
   format?: string;
   /** Format options as `key=value` text. */
@@ -58,8 +58,8 @@ export async function totalBytes(files: string[]): Promise<number> {
 }
 
 /**
- * Reads files (`-` for standard input) as chunks of non-empty lines, in file order. `onBytes` is
- * told how many bytes each line took, newline included, for progress.
+ * Reads files (`-` for standard input) as chunks of non-empty lines, in file order. `onBytes`
+ * receives the bytes each line took, newline included, for progress.
  */
 export async function* lineChunks(files: string[], chunkLines: number, onBytes: (bytes: number) => void = () => undefined): AsyncGenerator<{ file: string; lines: string[] }> {
   for (const file of files) {

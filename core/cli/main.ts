@@ -184,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A reader that goes away (`watchpost parse … | head`) ends the output; that is not an error.
+// A reader that goes away (`watchpost parse … | head`) ends the output, which is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;

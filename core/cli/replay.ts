@@ -21,9 +21,9 @@ export interface ReplayOptions extends ParserChoice {
   files: string[];
   config?: ServiceConfig;
   registry: FactoryRegistry;
-  /** Where findings go, one JSON object per line. */
+  /** The stream findings are written to, one JSON object per line. */
   output: NodeJS.WritableStream;
-  /** Where progress goes; a progress bar is drawn when it is a terminal. */
+  /** The stream progress is written to; a progress bar is drawn when it is a terminal. */
   status: NodeJS.WritableStream & { isTTY?: boolean };
   /** Worker threads; 0 or absent means one per core. */
   threads?: number;
@@ -47,8 +47,9 @@ interface ReplayProcessor {
 }
 
 /**
- * The processors replay runs: those of the config's first logs pipeline up to the last one that
- * emits findings (what follows it cannot change the findings), or the default detection processor.
+ * Lists the processors replay runs: those of the config's first logs pipeline up to the last one
+ * that emits findings, because what follows it cannot change the findings. Without a config, it
+ * is the default detection processor.
  */
 function replayProcessors(options: ReplayOptions): ReplayProcessor[] {
   const pipeline = options.config ? [...options.config.pipelines.values()].find((candidate) => candidate.signal === 'logs') : undefined;

@@ -1,6 +1,6 @@
 import type { Database, Storage } from '../../core/storage/storage.js';
 
-/** Where a followed file was read up to, stored so that a restart resumes there. */
+/** The read position of a followed file, stored so that a restart resumes there. */
 export interface Checkpoint {
   /** Device and inode, `dev:ino`. */
   identity: string;

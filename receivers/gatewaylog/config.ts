@@ -28,11 +28,11 @@ export interface GatewayLogConfig {
   trusted_proxies: string[];
   /** The zone of timestamps logged without one (error logs, HAProxy): `UTC`, an offset such as `+02:00`, or an IANA name. Default `UTC`. */
   timezone: string;
-  /** Where to start in files that exist at the first scan and have no checkpoint: `beginning` or `end`. Default `end`. */
+  /** The starting point in files that exist at the first scan and have no checkpoint: `beginning` or `end`. Default `end`. */
   start_at: 'beginning' | 'end';
   /** How often files are checked for new lines and new files, in milliseconds. Default 200 ms. */
   poll_interval: number;
-  /** Longest line kept, in bytes; longer lines are cut to this head and counted. Default 1 MiB. */
+  /** Maximum line length kept, in bytes; longer lines are cut to this head and counted. Default 1 MiB. */
   max_log_size: number;
   /** Lines per batch sent into the pipelines. Default 1000. */
   max_batch_lines: number;

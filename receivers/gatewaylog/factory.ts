@@ -10,7 +10,7 @@ import { PushServer } from './http.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
-/** The options the worker's parser of this receiver gets. */
+/** Builds the options the worker's parser of this receiver gets. */
 export function parserOptions(config: Pick<GatewayLogConfig, 'log_format' | 'trusted_proxies' | 'timezone'>): FormatOptions {
   const options: FormatOptions = { trusted_proxies: config.trusted_proxies, timezone: config.timezone };
   if (config.log_format) options.log_format = config.log_format;

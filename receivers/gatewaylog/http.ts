@@ -8,7 +8,7 @@ import { errorMessage, isRetryable } from '../../core/errors.js';
 import { joinHostPort, splitHostPort } from '../../core/net.js';
 import type { GatewayLogHttpConfig } from './config.js';
 
-/** What the push endpoint hands on: the entries of one request and who sent them. */
+/** The handler of pushed entries: the entries of one request and the sender's address. */
 export type PushHandler = (lines: string[], peerAddress: string | undefined) => Promise<{ accepted: number; unparsed: number }>;
 
 export interface PushServerOptions {
@@ -27,15 +27,16 @@ class HttpError extends Error {
 
 /** Content types whose body is one JSON value: an entry, or an array of entries. */
 const JSON_TYPES = new Set(['application/json']);
-/** Content types whose body holds one entry per line. */
+/** Content types whose body contains one entry per line. */
 const LINE_TYPES = new Set(['application/x-ndjson', 'application/jsonl', 'application/json-lines', 'text/plain']);
 
 /**
  * The push endpoint: gateways `POST` log entries, as Kong's http-log plugin does (one JSON object,
- * or an array when it batches), or as newline-separated lines of any supported format. The answer
- * is 200 with the counts once the pipelines took the entries; 400 when none of them matched the
- * format (they are still passed on, raw, so that nothing is lost); 413 for a body over the limit;
- * 415 for another content type; 503 with Retry-After while the daemon refuses data.
+ * or an array when it batches), or as newline-separated lines of any supported format. It
+ * responds 200 with the counts once the pipelines took the entries, and 400 when none of them
+ * matched the format. Such entries are still passed on raw, so that nothing is lost. A body over
+ * the limit gets 413, another content type 415, and a request while the daemon refuses data 503
+ * with Retry-After.
  */
 export class PushServer {
   private server: Server | undefined;
@@ -105,7 +106,7 @@ export class PushServer {
     } else {
       failure = new HttpError(400, errorMessage(error));
     }
-    if (failure.status >= 500) this.options.logger.debug({ err: errorMessage(error) }, 'refused a push request for load');
+    if (failure.status >= 500) this.options.logger.debug({ err: errorMessage(error) }, 'rejected a push request for load');
     // A body left unread would break the next request on this connection.
     const unread = !request.readableEnded;
     if (unread) response.setHeader('connection', 'close');

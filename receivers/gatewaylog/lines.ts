@@ -3,7 +3,7 @@ export interface SplitLines {
   lines: string[];
   /** `ends[i]` is where the bytes of `lines[i]` end, newline included, relative to the chunk. */
   ends: number[];
-  /** Where reading continues: past the last newline, or past the chunk when a long line is skipped. */
+  /** The offset reading continues from: past the last newline, or past the chunk when a long line is skipped. */
   next: number;
   /** True when the chunk ended inside an over-long line whose rest must be skipped. */
   skipping: boolean;

@@ -9,10 +9,10 @@ import type { Checkpoint, CheckpointStore } from './checkpoint.js';
 export interface TailOptions {
   include: string[];
   exclude: string[];
-  /** Where to start in files present at the first scan that have no checkpoint; later files start at the beginning. */
+  /** The starting point in files present at the first scan that have no checkpoint; later files start at the beginning. */
   startAt: 'beginning' | 'end';
   pollIntervalMs: number;
-  /** Longest line kept, in bytes; a longer line is cut to this head and the rest skipped. */
+  /** Maximum line length kept, in bytes; a longer line is cut to this head and the rest skipped. */
   maxLineBytes: number;
   /** Lines handed over per call. */
   maxBatchLines: number;
@@ -59,7 +59,7 @@ const MIN_MATCH_BYTES = 64;
 const MIN_CHUNK_BYTES = 1024 * 1024;
 const MAX_BACKOFF_MS = 30_000;
 
-/** An exclude glob without `/` matches file names in any directory; one with `/` matches whole paths. */
+/** Builds the test of an exclude glob: without `/` it matches file names in any directory, with `/` whole paths. */
 function excludeMatcher(pattern: string): (path: string) => boolean {
   if (!pattern.includes('/')) {
     const matcher = segmentMatcher(pattern);
@@ -81,7 +81,7 @@ function startsWith(data: Buffer, prefix: Buffer): boolean {
  * open handle until the file stops growing, and the new file at the path gets a reader of its
  * own. A file copied and truncated (copytruncate) is found again in the copy when `include`
  * matches the copy, and the truncated file is read from its start. The offset of each file is
- * the start of its first undelivered line; it moves only after a delivery succeeds and is
+ * the start of its first undelivered line. It moves only after a delivery succeeds and is
  * checkpointed then, so neither a failed delivery nor a restart reads a line twice.
  */
 export class FileTailer {
@@ -165,7 +165,7 @@ export class FileTailer {
     if (isRetryable(error)) {
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(1000, this.backoffMs * 2));
       this.backoffUntil = Date.now() + this.backoffMs;
-      this.options.logger.warn({ err: errorMessage(error), retry_in_ms: this.backoffMs }, 'pipeline refused lines; reading them again later');
+      this.options.logger.warn({ err: errorMessage(error), retry_in_ms: this.backoffMs }, 'pipeline rejected lines for now; reading them again later');
     } else {
       this.options.logger.error({ err: errorMessage(error) }, 'tailing failed');
     }
@@ -256,8 +256,8 @@ export class FileTailer {
   }
 
   /**
-   * Handles a reader whose file no path names any more, or whose inode now holds other content. A
-   * renamed or deleted file is still read through the open handle; a truncated file starts over.
+   * Handles a reader whose file no path names any more, or whose inode now contains other content.
+   * A renamed or deleted file is still read through the open handle, and a truncated one from its start.
    */
   private async orphan(reader: Reader, candidates: Candidate[]): Promise<void> {
     const current = await reader.handle.stat().catch(() => undefined);
@@ -306,7 +306,7 @@ export class FileTailer {
     this.saved = [];
   }
 
-  /** A saved checkpoint of this file: same inode and content, or the same content under another inode. */
+  /** Finds the saved checkpoint of this file: same inode and content, or the same content under another inode. */
   private findCheckpoint(candidate: Candidate): Checkpoint | undefined {
     const saved = this.saved ?? [];
     const fits = (checkpoint: Checkpoint) => {

@@ -55,7 +55,7 @@ function safeParse(parse: FieldParser, line: string): AccessFields | undefined {
   }
 }
 
-/** The elements of a JSON array line, each as its own JSON text; undefined when it is not one. */
+/** Splits a JSON array line into its elements, each as JSON text; undefined when it is not an array. */
 function arrayEntries(line: string): string[] | undefined {
   try {
     const value: unknown = JSON.parse(line);

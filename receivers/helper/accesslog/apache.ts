@@ -48,7 +48,7 @@ function headerVariable(prefix: string, header: string): string {
   return `${prefix}${header.toLowerCase().replace(/-/g, '_')}`;
 }
 
-/** The variable of a `%{argument}X` directive. */
+/** Returns the variable of a `%{argument}X` directive. */
 function argumentVariable(letter: string, argument: string): string {
   switch (letter) {
     case 'i': return headerVariable('http_', argument);
@@ -66,7 +66,8 @@ function argumentVariable(letter: string, argument: string): string {
 
 /** Reads Apache's escapes in a LogFormat string as written in httpd.conf: `\"`, `\t`, `\n`, `\\`. */
 function unquoteConfigString(format: string): string {
-  return format.replace(/\\(["tn\\])/g, (_, char: string) => (char === 't' ? '\t' : char === 'n' ? '\n' : char));
+  const escapes: Record<string, string> = { t: '\t', n: '\n', '"': '"', '\\': '\\' };
+  return format.replace(/\\(["tn\\])/g, (_, char: string) => escapes[char]);
 }
 
 /**

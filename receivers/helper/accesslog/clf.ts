@@ -101,6 +101,7 @@ function readPrefix(prefix: string, fields: AccessFields): boolean {
     fields.remoteUser = optionalText(unescaped(prefix.slice(second + 1)));
     return true;
   }
+
   const tokens = prefix.split(' ').filter((token) => token !== '');
   let addressPart: string;
   let user: string | undefined;
@@ -115,6 +116,7 @@ function readPrefix(prefix: string, fields: AccessFields): boolean {
     user = tokens.slice(identAt + 1).join(' ');
     if (tokens[identAt] !== '-') (fields.extra ??= {}).ident = tokens[identAt];
   }
+
   const parts = addressPart.split(' ');
   if (isVirtualHost(parts)) {
     const first = parts[0];

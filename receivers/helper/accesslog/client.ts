@@ -57,7 +57,7 @@ export function stripPort(entry: string): string {
   return entry;
 }
 
-/** The port of `ip:port` or `[v6]:port`, if any. */
+/** Returns the port of `ip:port` or `[v6]:port`, if any. */
 export function portOf(entry: string): number | undefined {
   const bracket = entry.startsWith('[') ? entry.indexOf(']:') : -1;
   const colon = bracket > 0 ? bracket + 1 : entry.indexOf(':') === entry.lastIndexOf(':') ? entry.indexOf(':') : -1;
@@ -69,7 +69,7 @@ export function portOf(entry: string): number | undefined {
 /**
  * Decides which address a request is blamed on. A gateway logs the peer that connected to it and
  * the `X-Forwarded-For` header, which the client writes itself. The peer is blamed unless it is a
- * trusted proxy; then the chain is read from the right, each trusted hop handing over to the one
+ * trusted proxy. Then the chain is read from the right, each trusted hop handing over to the one
  * before it, and the first untrusted hop is blamed. A client can prepend anything to the header,
  * but it cannot make a trusted proxy vouch for it, so the blamed address is never one it chose.
  */
@@ -99,8 +99,8 @@ export class ClientResolver {
 
   /**
    * Resolves the client. `peer` is the logged remote address, which some setups write as a list
-   * whose last entry is the real peer; when a format logs no peer (Envoy's default format), the
-   * last forwarding hop stands in for it, as Envoy appends its peer to the header.
+   * whose last entry is the real peer. When a format logs no peer (Envoy's default format), the
+   * last forwarding hop takes its place, because Envoy appends its peer to the header.
    */
   resolve(peer: string | undefined, forwardedFor: string | undefined, peerPort?: number): ResolvedClient {
     // The common case, one plain address and nothing trusted, needs no list handling.

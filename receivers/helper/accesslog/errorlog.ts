@@ -7,12 +7,12 @@ import { parseAnyTime, parseIsoTime, parseSlashTime, type ZoneOffset } from './t
 /*
  * Error logs of nginx, Apache and LiteSpeed. Most of their lines describe the server, but some
  * describe a client: failed basic authentication and requests rejected by nginx's `limit_req`.
- * Those get the client address and, where the server's answer is fixed, the status it sent, so
+ * Those get the client address and, where the server's response is fixed, the status it sent, so
  * that rules counting failures per client see them.
  */
 
 /**
- * What a classified error-log line means for the client, and the status the server answers with.
+ * The status the server sends for each kind of classified error-log line, where it is fixed.
  * nginx rejects `limit_req` and `limit_conn` excess with 503 unless `limit_req_status` or
  * `limit_conn_status` say otherwise, which the error log does not show.
  */

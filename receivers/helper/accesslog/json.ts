@@ -3,9 +3,9 @@ import { portOf, stripPort } from './client.js';
 import { parseAnyTime, parseEpochSeconds, type ZoneOffset } from './time.js';
 
 /*
- * JSON access logs. Each gateway names its keys its own way, so each has a mapper; `auto` picks
- * one by the keys a line has, and `json` reads logs whose keys follow nginx variable names,
- * OpenTelemetry attribute names or common spellings (a `log_format` with `escape=json`, Fastly).
+ * JSON access logs. Each gateway names its keys its own way, so each has a mapper, and `auto`
+ * picks one by the keys a line has. `json` reads logs whose keys follow nginx variable names,
+ * OpenTelemetry attribute names or common spellings, such as a `log_format` with `escape=json`.
  * JSON.parse is linear in the input, so attacker text in values costs no more than its length.
  */
 
@@ -16,7 +16,7 @@ function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** A string or number value as text; arrays (repeated headers) are joined as HTTP joins them. */
+/** Reads a string or number value as text; arrays (repeated headers) are joined as HTTP joins them. */
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return optionalText(value);
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -27,9 +27,11 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A number, also from a numeric string; `-`, `null` and negative sentinels (-1) are absent. */
+/** Reads a number, also from a numeric string; `-`, `null` and negative sentinels (-1) are absent. */
 function number(value: unknown): number | undefined {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' && value !== '' && value !== '-' ? Number(value) : NaN;
+  let parsed = NaN;
+  if (typeof value === 'number') parsed = value;
+  else if (typeof value === 'string' && value !== '' && value !== '-') parsed = Number(value);
   return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
 }
 
@@ -38,7 +40,7 @@ function milliseconds(value: unknown, factor = 1): number | undefined {
   return parsed === undefined ? undefined : parsed * factor;
 }
 
-/** The first present value among keys, looked up directly and then as a dotted path. */
+/** Returns the first present value among keys, looked up directly and then as a dotted path. */
 function pick(entry: JsonObject, keys: readonly string[]): unknown {
   for (const key of keys) {
     if (Object.hasOwn(entry, key) && entry[key] !== null && entry[key] !== undefined && entry[key] !== '') return entry[key];
@@ -52,7 +54,7 @@ function pick(entry: JsonObject, keys: readonly string[]): unknown {
   return undefined;
 }
 
-/** A header from a header map whose keys may be any case and whose values may be lists. */
+/** Reads a header from a header map whose keys may be any case and whose values may be lists. */
 function header(headers: unknown, name: string): string | undefined {
   if (!isObject(headers)) return undefined;
   for (const [key, value] of Object.entries(headers)) {
@@ -79,6 +81,7 @@ export const kongMapper: JsonMapper = (entry, zone) => {
   const response = entry.response;
   if (!isObject(request) || typeof request.method !== 'string') return undefined;
   const fields: AccessFields = { extraPrefix: 'kong', format: 'kong_json' };
+
   fields.timeMs = time(entry.started_at, zone);
   fields.remoteAddress = text(entry.client_ip);
   fields.method = request.method;
@@ -90,15 +93,18 @@ export const kongMapper: JsonMapper = (entry, zone) => {
   fields.host = header(request.headers, 'host');
   fields.requestId = header(request.headers, 'x-request-id') ?? header(request.headers, 'kong-request-id');
   if (typeof request.url === 'string') fields.scheme = request.url.split('://')[0];
+
   if (isObject(response)) {
     fields.status = number(response.status);
     fields.responseSize = number(response.size);
     fields.bodyBytesSent = number(header(response.headers, 'content-length'));
   }
+
   const latencies = isObject(entry.latencies) ? entry.latencies : {};
   fields.requestTime = milliseconds(latencies.request, 1e-3);
   fields.upstreamResponseTime = milliseconds(latencies.proxy, 1e-3);
   addExtra(fields, 'latency.kong', number(latencies.kong));
+
   const consumer = isObject(entry.consumer) ? entry.consumer : undefined;
   const authenticated = isObject(entry.authenticated_entity) ? entry.authenticated_entity : undefined;
   fields.remoteUser = text(consumer?.username) ?? text(consumer?.custom_id) ?? text(consumer?.id) ?? text(authenticated?.id);
@@ -249,6 +255,7 @@ export const genericJsonMapper: JsonMapper = (entry, zone) => {
   if (query !== undefined && fields.target !== undefined && !fields.target.includes('?')) fields.target += `?${query}`;
   fields.status = number(pick(entry, ['status', 'response_status', 'status_code', 'http.response.status_code', 'response_code']));
   if (fields.method === undefined && fields.target === undefined && fields.status === undefined) return undefined;
+
   fields.timeMs = time(pick(entry, ['time_iso8601', 'timestamp', '@timestamp', 'time', 'ts', 'time_local', 'msec', 'date']), zone);
   fields.remoteAddress = text(pick(entry, ['remote_addr', 'client_ip', 'client.address', 'clientip', 'ip', 'source_ip', 'remote_ip', 'client']));
   fields.remotePort = number(pick(entry, ['remote_port', 'client.port']));

@@ -35,9 +35,9 @@ function nanos(ms: number): Long {
 }
 
 /**
- * An attribute as a plain message object. Integers stay JavaScript numbers: the protobuf encoder
- * writes a number as int64 directly, cheaper than building a Long for each, and `anyValueToJs`
- * reads both. The generated types name Long only, hence the cast.
+ * Builds an attribute as a plain message object. Integers stay JavaScript numbers, because the
+ * protobuf encoder writes a number as int64 directly, cheaper than building a Long for each, and
+ * `anyValueToJs` reads both. The generated types name Long only, hence the cast.
  */
 function attribute(key: string, value: string | number | string[]): IKeyValue {
   if (typeof value === 'string') return { key, value: { stringValue: value } };

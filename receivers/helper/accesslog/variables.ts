@@ -27,9 +27,9 @@ export function fieldsFromVariables(values: FieldMap, prefix: string, zone: Zone
 }
 
 /**
- * Splits a logged request line. The method and target are unescaped (nginx writes `"` and bytes
- * above 0x7F as `\xHH`); a line that is not a request, such as a TLS handshake sent to the HTTP
- * port, is kept as logged, because unescaping binary data gives unreadable text.
+ * Splits a logged request line. The method and target are unescaped, because nginx writes `"` and
+ * bytes above 0x7F as `\xHH`. A line that is not a request, such as a TLS handshake sent to the
+ * HTTP port, is kept as logged, because unescaping binary data gives unreadable text.
  */
 export function applyRequestLine(fields: AccessFields, raw: string): void {
   const split = splitRequestLine(raw);

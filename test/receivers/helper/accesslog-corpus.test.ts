@@ -357,8 +357,9 @@ function casesOf(spec: FileSpec): Case[] {
 }
 
 /**
- * The with-host variant of Filebeat's log has no expected cases. Its notes describe each line as the
- * matching line of test.log behind a virtual host, plus three lines with addresses that are not IPs.
+ * Builds the cases of the with-host variant of Filebeat's log, which has no expected cases. Its
+ * notes describe each line as the matching line of test.log behind a virtual host, plus three
+ * lines with addresses that are not IPs.
  */
 function withHostCases(): Case[] {
   const base = casesOf(FILES.find((spec) => spec.source === 'filebeat') as FileSpec);
