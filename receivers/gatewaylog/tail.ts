@@ -54,7 +54,11 @@ interface Candidate {
   head: Buffer;
 }
 
-/** Bytes a fingerprint must have before it may identify a file under another inode. */
+/**
+ * Bytes a fingerprint must have before it may identify a file under another inode.
+ * NOTE: files shorter than this are known by inode only, so the copy that copytruncate makes of
+ * such a file is read as a new file, and its lines a second time.
+ */
 const MIN_MATCH_BYTES = 64;
 const MIN_CHUNK_BYTES = 1024 * 1024;
 const MAX_BACKOFF_MS = 30_000;
