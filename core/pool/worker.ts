@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '../otlp/codec.js';
 import { parseOtlpJson, OtlpJsonError } from '../otlp/json.js';
+import { Rejections, removeInvalidItems } from '../otlp/validate.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
 import type { LineParser, Stage, WorkerModule } from './worker-api.js';
 
@@ -39,12 +40,16 @@ export function ingest(task: IngestTask): WorkerAnswer {
   let request: ExportRequest;
   let bytes: Uint8Array | undefined;
   let parseFailures = 0;
+  const rejections = new Rejections();
   const payload = task.payload;
   try {
     if (payload.kind === 'otlp_protobuf') {
       request = decodeRequest(task.signal, payload.bytes);
+      removeInvalidItems(task.signal, request, rejections);
+      // Only a request that lost items needs new bytes; otherwise the sender's bytes go on as they are.
+      if (rejections.count > 0) bytes = encodeRequest(task.signal, request);
     } else if (payload.kind === 'otlp_json') {
-      request = parseOtlpJson(task.signal, payload.text);
+      request = parseOtlpJson(task.signal, payload.text, rejections);
       bytes = encodeRequest(task.signal, request);
     } else {
       const parser = parsers.get(payload.parser);
@@ -60,6 +65,12 @@ export function ingest(task: IngestTask): WorkerAnswer {
   }
 
   const result: IngestResult = { itemCount: countItems(task.signal, request), parseFailures, stages: {} };
+  if (rejections.count > 0) {
+    // A request whose every item is invalid is bad data as a whole, not a partial success.
+    if (result.itemCount === 0) return { decodeError: `invalid ${payloadFormat(task)} ${task.signal} request: ${rejections.message()}` };
+    result.rejected = rejections.count;
+    result.rejectedMessage = rejections.message();
+  }
   let modified = false;
   for (const id of task.stages) {
     const stage = stages.get(id);
@@ -75,10 +86,13 @@ export function ingest(task: IngestTask): WorkerAnswer {
   return { ok: result };
 }
 
+function payloadFormat(task: IngestTask): string {
+  return task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
+}
+
 function decodeMessage(task: IngestTask, error: unknown): string {
-  const format = task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
-  if (error instanceof OtlpJsonError) return `invalid ${format} ${task.signal} request: ${error.message}`;
-  return `invalid ${format} ${task.signal} request: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof OtlpJsonError) return `invalid ${payloadFormat(task)} ${task.signal} request: ${error.message}`;
+  return `invalid ${payloadFormat(task)} ${task.signal} request: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** Runs a task that a component's worker module exports. */
