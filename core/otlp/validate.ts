@@ -45,11 +45,34 @@ export function idLengthProblem(bytes: Uint8Array | null | undefined, expected: 
   return `must be ${expected} bytes (${expected * 2} hex digits), got ${length} bytes`;
 }
 
-function idsProblem(owner: IdOwner, path: string): string | undefined {
+/** Returns why an item's ids are invalid, relative to the item (`traceId: …`), or undefined. */
+function idsProblem(owner: IdOwner): string | undefined {
   const traceProblem = idLengthProblem(owner.traceId, TRACE_ID_BYTES);
-  if (traceProblem) return `${path}.traceId: ${traceProblem}`;
+  if (traceProblem) return `traceId: ${traceProblem}`;
   const spanProblem = idLengthProblem(owner.spanId, SPAN_ID_BYTES);
-  if (spanProblem) return `${path}.spanId: ${spanProblem}`;
+  if (spanProblem) return `spanId: ${spanProblem}`;
+  return undefined;
+}
+
+function spanProblem(span: IdOwner & { parentSpanId?: Uint8Array | null; links?: IdOwner[] | null }): string | undefined {
+  const problem = idsProblem(span);
+  if (problem) return problem;
+  const parentProblem = idLengthProblem(span.parentSpanId, SPAN_ID_BYTES);
+  if (parentProblem) return `parentSpanId: ${parentProblem}`;
+  const links = span.links ?? [];
+  for (let l = 0; l < links.length; l++) {
+    const linkProblem = idsProblem(links[l]);
+    if (linkProblem) return `links[${l}].${linkProblem}`;
+  }
+  return undefined;
+}
+
+function dataPointProblem(point: { exemplars?: IdOwner[] | null }): string | undefined {
+  const exemplars = point.exemplars ?? [];
+  for (let e = 0; e < exemplars.length; e++) {
+    const problem = idsProblem(exemplars[e]);
+    if (problem) return `exemplars[${e}].${problem}`;
+  }
   return undefined;
 }
 
@@ -67,17 +90,19 @@ export function removeInvalidItems(signal: TelemetrySignal, request: ExportReque
 }
 
 /**
- * Filters a list in place of its owner, assigning a new array only when an item is dropped:
- * decoded messages may share one frozen empty array, and an untouched request must stay as decoded.
+ * Returns the valid items of a list, or undefined when all are valid, recording each invalid
+ * one as `path[index].problem`. A new array is made only when an item is dropped: decoded
+ * messages may share one frozen empty array, and an untouched request must stay as decoded.
+ * The path is built only for invalid items, because this runs on every item of every request.
  */
-function keepValid<T>(items: T[] | null | undefined, problemOf: (item: T, index: number) => string | undefined, rejections: Rejections): T[] | undefined {
+function keepValid<T>(items: T[] | null | undefined, problemOf: (item: T) => string | undefined, path: () => string, rejections: Rejections): T[] | undefined {
   if (!items) return undefined;
   let kept: T[] | undefined;
   for (let index = 0; index < items.length; index++) {
-    const problem = problemOf(items[index], index);
+    const problem = problemOf(items[index]);
     if (problem) {
       kept ??= items.slice(0, index);
-      rejections.add(problem);
+      rejections.add(`${path()}[${index}].${problem}`);
     } else if (kept) {
       kept.push(items[index]);
     }
@@ -88,16 +113,7 @@ function keepValid<T>(items: T[] | null | undefined, problemOf: (item: T, index:
 function removeInvalidSpans(request: ExportTraceServiceRequest, rejections: Rejections): void {
   (request.resourceSpans ?? []).forEach((resource, r) => {
     (resource.scopeSpans ?? []).forEach((scope, s) => {
-      const kept = keepValid(scope.spans, (span, index) => {
-        const path = `resourceSpans[${r}].scopeSpans[${s}].spans[${index}]`;
-        const problem = idsProblem(span, path) ?? prefixed(`${path}.parentSpanId`, idLengthProblem(span.parentSpanId, SPAN_ID_BYTES));
-        if (problem) return problem;
-        for (const [l, link] of (span.links ?? []).entries()) {
-          const linkProblem = idsProblem(link, `${path}.links[${l}]`);
-          if (linkProblem) return linkProblem;
-        }
-        return undefined;
-      }, rejections);
+      const kept = keepValid(scope.spans, spanProblem, () => `resourceSpans[${r}].scopeSpans[${s}].spans`, rejections);
       if (kept) scope.spans = kept;
     });
   });
@@ -106,7 +122,7 @@ function removeInvalidSpans(request: ExportTraceServiceRequest, rejections: Reje
 function removeInvalidLogRecords(request: ExportLogsServiceRequest, rejections: Rejections): void {
   (request.resourceLogs ?? []).forEach((resource, r) => {
     (resource.scopeLogs ?? []).forEach((scope, s) => {
-      const kept = keepValid(scope.logRecords, (record, index) => idsProblem(record, `resourceLogs[${r}].scopeLogs[${s}].logRecords[${index}]`), rejections);
+      const kept = keepValid(scope.logRecords, idsProblem, () => `resourceLogs[${r}].scopeLogs[${s}].logRecords`, rejections);
       if (kept) scope.logRecords = kept;
     });
   });
@@ -130,17 +146,7 @@ function removeInvalidExemplarOwners(metric: IMetric, path: string, rejections: 
   ] as const;
   for (const [name, data] of entries) {
     if (!data) continue;
-    const kept = keepValid(data.dataPoints as { exemplars?: IdOwner[] | null }[] | null | undefined, (point, index) => {
-      for (const [e, exemplar] of (point.exemplars ?? []).entries()) {
-        const problem = idsProblem(exemplar, `${path}.${name}.dataPoints[${index}].exemplars[${e}]`);
-        if (problem) return problem;
-      }
-      return undefined;
-    }, rejections);
+    const kept = keepValid(data.dataPoints as { exemplars?: IdOwner[] | null }[] | null | undefined, dataPointProblem, () => `${path}.${name}.dataPoints`, rejections);
     if (kept) (data as { dataPoints?: unknown[] }).dataPoints = kept;
   }
-}
-
-function prefixed(path: string, problem: string | undefined): string | undefined {
-  return problem ? `${path}: ${problem}` : undefined;
 }

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '../otlp/codec.js';
 import { parseOtlpJson, OtlpJsonError } from '../otlp/json.js';
 import { Rejections, removeInvalidItems } from '../otlp/validate.js';
+import { attributeCounts, canSpliceAttributes, spliceAppendedAttributes } from '../otlp/splice.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
 import type { LineParser, Stage, WorkerModule } from './worker-api.js';
 
@@ -71,19 +72,38 @@ export function ingest(task: IngestTask): WorkerAnswer {
     result.rejected = rejections.count;
     result.rejectedMessage = rejections.message();
   }
+  const counts = task.stages.length > 0 && canSpliceAttributes(task.signal) ? attributeCounts(task.signal, request) : undefined;
   let modified = false;
+  let appendedOnly = true;
   for (const id of task.stages) {
     const stage = stages.get(id);
     if (!stage) throw new Error(`no stage "${id}" is set up in the worker pool`);
     const output = stage.run(task.signal, request);
     result.stages[id] = output.result;
-    modified ||= output.modified === true;
+    if (output.modified === true) {
+      modified = true;
+      appendedOnly &&= output.appendedAttributesOnly === true;
+    }
   }
   // Results are structured-cloned, which copies the bytes. Transferring them instead is not
   // safe, because small protobuf buffers may be slices of Node's shared allocation pool.
   if (bytes) result.bytes = bytes;
-  if (modified) result.markedBytes = encodeRequest(task.signal, request);
+  if (modified) {
+    const unmarked = bytes ?? (payload as { bytes: Uint8Array }).bytes;
+    result.markedBytes = appendedOnly && counts ? markedCopy(task, unmarked, request, counts) : encodeRequest(task.signal, request);
+  }
   return { ok: result };
+}
+
+/** Adds the attributes the stages appended to the unmarked bytes; encodes the whole request if that fails. */
+function markedCopy(task: IngestTask, unmarked: Uint8Array, request: ExportRequest, counts: Uint32Array): Uint8Array {
+  try {
+    return spliceAppendedAttributes(task.signal, unmarked, request, counts);
+  } catch {
+    // The splice only fails on bytes whose structure differs from the decoded request, which
+    // encoding from the request avoids; the result is the same, only slower.
+    return encodeRequest(task.signal, request);
+  }
 }
 
 function payloadFormat(task: IngestTask): string {

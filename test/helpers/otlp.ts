@@ -54,7 +54,7 @@ export class InProcessWatchpost {
 
   /** The bound address of a receiver's listener, such as `127.0.0.1:43117`. */
   endpoint(protocol: 'grpc' | 'http', id = 'otlp'): string {
-    const line = this.logs.find((entry) => entry.id === id && entry.protocol === protocol && typeof entry.endpoint === 'string');
+    const line = this.logs.find((entry) => entry.id === id && entry.protocol === protocol && entry.msg.endsWith('receiver listening'));
     if (!line) throw new Error(`receiver ${id} logged no ${protocol} endpoint`);
     return line.endpoint as string;
   }
