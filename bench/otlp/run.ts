@@ -26,6 +26,8 @@ const { values: options } = parseArgs({
     threads: { type: 'string', default: '0' },
     compression: { type: 'string', default: 'none' },
     'no-detection': { type: 'boolean', default: false },
+    /** A directory for V8 CPU profiles of the daemon's threads, written when it stops. */
+    profile: { type: 'string' },
   },
 });
 const durationSeconds = Number(options.duration);
@@ -36,9 +38,9 @@ interface ProcessCpu {
   seconds: number;
 }
 
-/** User plus system CPU time of a process and all its threads, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User plus system CPU time of a process and all its threads (or of one thread, given `/task/TID`), in seconds. */
+function cpuSeconds(pid: number, thread = ''): number {
+  const stat = readFileSync(`/proc/${pid}${thread}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command name: field 14 (utime) and 15 (stime) of proc(5) are at offsets 11 and 12.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
@@ -92,7 +94,8 @@ ${detection ? '    findings: { receivers: [detection], exporters: [file/findings
 interface LogLine { msg: string; id?: string; protocol?: string; endpoint?: string; admin?: string }
 
 async function startDaemon(directory: string): Promise<{ child: ChildProcess; grpc: string; admin: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'core', 'cli', 'main.js'), 'run', '--config', 'config.yaml'], { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profile)}`] : [];
+  const child = spawn(process.execPath, [...profiling, join(ROOT, 'dist', 'core', 'cli', 'main.js'), 'run', '--config', 'config.yaml'], { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: LogLine[] = [];
   let pending = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -159,13 +162,14 @@ async function main(): Promise<void> {
     loadgen.send({ type: 'start' });
     await sleep(warmupSeconds * 1000);
 
-    const start = { time: performance.now(), sink: await sinkCounts(), daemonCpu: cpuSeconds(daemonPid), loadCpu: cpuSeconds(loadgen.pid as number), sinkCpu: cpuSeconds(sink.pid as number), load: { ...load } };
+    const mainThread = `/task/${daemonPid}`;
+    const start = { time: performance.now(), sink: await sinkCounts(), daemonCpu: cpuSeconds(daemonPid), mainCpu: cpuSeconds(daemonPid, mainThread), loadCpu: cpuSeconds(loadgen.pid as number), sinkCpu: cpuSeconds(sink.pid as number), load: { ...load } };
     const rssSamples: number[] = [];
     for (let second = 0; second < durationSeconds; second++) {
       await sleep(1000);
       rssSamples.push(memoryMiB(daemonPid, 'VmRSS'));
     }
-    const end = { time: performance.now(), sink: await sinkCounts(), daemonCpu: cpuSeconds(daemonPid), loadCpu: cpuSeconds(loadgen.pid as number), sinkCpu: cpuSeconds(sink.pid as number), load: { ...load } };
+    const end = { time: performance.now(), sink: await sinkCounts(), daemonCpu: cpuSeconds(daemonPid), mainCpu: cpuSeconds(daemonPid, mainThread), loadCpu: cpuSeconds(loadgen.pid as number), sinkCpu: cpuSeconds(sink.pid as number), load: { ...load } };
     const peakRssMiB = memoryMiB(daemonPid, 'VmHWM');
 
     loadgen.send({ type: 'stop' });
@@ -194,6 +198,7 @@ async function main(): Promise<void> {
       spans_per_second_accepted: Math.round(offered / seconds),
       daemon_cpu_seconds_per_million_spans: round((end.daemonCpu - start.daemonCpu) / spans * 1e6),
       daemon_cpu_cores_used: round((end.daemonCpu - start.daemonCpu) / seconds),
+      daemon_main_thread_cpu_seconds_per_million_spans: round((end.mainCpu - start.mainCpu) / spans * 1e6),
       load_generator_cpu_cores_used: round((end.loadCpu - start.loadCpu) / seconds),
       sink_cpu_cores_used: round((end.sinkCpu - start.sinkCpu) / seconds),
       daemon_peak_rss_mib: Math.round(peakRssMiB),
@@ -213,7 +218,8 @@ async function main(): Promise<void> {
     for (const child of children.reverse()) {
       if (child.exitCode === null) child.kill('SIGTERM');
     }
-    await sleep(500);
+    // A profiled daemon writes its profiles while it exits.
+    await sleep(options.profile ? 5000 : 500);
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(directory, { recursive: true, force: true });
   }
