@@ -12,6 +12,8 @@ export interface ServerTlsConfig {
    * certificate signed by one of them (mutual TLS). Default empty: no client certificate is asked for.
    */
   client_ca_file: string;
+  /** The oldest TLS version accepted: `1.2` (default) or `1.3`. */
+  min_version: '1.2' | '1.3';
 }
 
 export interface ServerAuthConfig {
@@ -80,7 +82,7 @@ export function defaultHttpConfig(): OtlpHttpConfig {
 }
 
 export function defaultServerTls(): ServerTlsConfig {
-  return { cert_file: '', key_file: '', client_ca_file: '' };
+  return { cert_file: '', key_file: '', client_ca_file: '', min_version: '1.2' };
 }
 
 export function defaultServerAuth(): ServerAuthConfig {
@@ -97,6 +99,7 @@ const tlsSchema = () => object({
   cert_file: string(),
   key_file: string(),
   client_ca_file: string({ allowEmpty: true }),
+  min_version: string({ enum: ['1.2', '1.3'] as const }),
 }, { required: ['cert_file', 'key_file'] });
 
 const authSchema = () => object({

@@ -9,7 +9,7 @@ import { ingest } from '../helper/ingest.js';
 import { bearerTokenCheck, type BearerTokenCheck } from './auth.js';
 import type { OtlpGrpcConfig } from './config.js';
 import { classifyExportError } from './refusal.js';
-import { readServerTls } from './tls.js';
+import { GrpcServerTlsCredentials, readServerTls } from './tls.js';
 import type { OtlpServerOptions } from './shared.js';
 
 /** How long shutdown waits for calls in progress before it closes their connections, in milliseconds. */
@@ -112,8 +112,7 @@ export class OtlpGrpcServer {
   private credentials(): ServerCredentials {
     const tls = this.options.config.tls;
     if (!tls) return ServerCredentials.createInsecure();
-    const material = readServerTls(tls);
-    return ServerCredentials.createSsl(material.ca ?? null, [{ private_key: material.key, cert_chain: material.cert }], material.ca !== undefined);
+    return new GrpcServerTlsCredentials(readServerTls(tls));
   }
 
   private async export(signal: TelemetrySignal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {

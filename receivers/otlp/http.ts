@@ -69,9 +69,9 @@ export class OtlpHttpServer {
     const tls = this.options.config.tls;
     let server: Server;
     if (tls) {
-      const material = readServerTls(tls);
+      const { cert, key, ca, minVersion } = readServerTls(tls);
       // With a client CA, the handshake fails for a client without a certificate signed by it.
-      server = createTlsServer({ ...material, requestCert: material.ca !== undefined, rejectUnauthorized: material.ca !== undefined }, handler);
+      server = createTlsServer({ cert, key, ca, minVersion, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined }, handler);
     } else {
       server = createServer(handler);
     }

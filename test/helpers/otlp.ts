@@ -112,7 +112,7 @@ export interface HttpAnswer {
 }
 
 /** POSTs (or sends another method) to a URL and returns the answer whatever its status. */
-export function httpSend(url: string, options: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array | string; tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer } } = {}): Promise<HttpAnswer> {
+export function httpSend(url: string, options: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array | string; tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; maxVersion?: 'TLSv1.2' | 'TLSv1.3' } } = {}): Promise<HttpAnswer> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<HttpAnswer>((resolve, reject) => {

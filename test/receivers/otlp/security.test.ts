@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { credentials as grpcCredentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { createSecureContext } from 'node:tls';
+import { ChannelCredentials, credentials as grpcCredentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -24,7 +25,7 @@ describe('OTLP receiver security', () => {
   beforeAll(async () => {
     pki = createTestPki();
     const tls = `{ cert_file: ${pki.server.cert}, key_file: ${pki.server.key} }`;
-    const mutualTls = `{ cert_file: ${pki.server.cert}, key_file: ${pki.server.key}, client_ca_file: ${pki.ca.cert} }`;
+    const mutualTls = `{ cert_file: ${pki.server.cert}, key_file: ${pki.server.key}, client_ca_file: ${pki.ca.cert}, min_version: "1.3" }`;
     watchpost = await InProcessWatchpost.start(`
 receivers:
   otlp/tls:
@@ -189,10 +190,25 @@ service:
       expect(untrusted.code).toBe(GrpcStatus.UNAVAILABLE);
     });
 
+    it('refuses TLS 1.2 when the minimum is 1.3', async () => {
+      const client = { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem };
+      const http = httpSend(httpUrl(), { headers: PROTOBUF, body: tracesProtobuf([span('mtls http tls 1.2')]), tls: { ...client, maxVersion: 'TLSv1.2' } });
+      await expect(http).rejects.toThrow(/protocol version|alert/i);
+      const grpc = await grpcExport(grpcAddress(), 'traces', tracesProtobuf([span('mtls grpc tls 1.2')]), {
+        credentials: ChannelCredentials.createFromSecureContext(createSecureContext({ ...client, maxVersion: 'TLSv1.2' })),
+      });
+
+      expect(grpc.code).toBe(GrpcStatus.UNAVAILABLE);
+      const tls13 = await grpcExport(grpcAddress(), 'traces', tracesProtobuf([span('mtls grpc tls 1.3')]), {
+        credentials: ChannelCredentials.createFromSecureContext(createSecureContext(client)),
+      });
+      expect(tls13.code).toBe(GrpcStatus.OK);
+    });
+
     it('stored nothing that was refused', () => {
       const names = spansOf(readJsonLines(telemetryFile)).map((item) => item.name);
 
-      for (const refused of ['no token', 'wrong token', 'basic auth', 'plaintext', 'untrusting client', 'grpc no token', 'grpc wrong token', 'grpc plaintext', 'mtls http no cert', 'mtls http untrusted', 'mtls grpc no cert', 'mtls grpc untrusted']) {
+      for (const refused of ['no token', 'wrong token', 'basic auth', 'plaintext', 'untrusting client', 'grpc no token', 'grpc wrong token', 'grpc plaintext', 'mtls http no cert', 'mtls http untrusted', 'mtls grpc no cert', 'mtls grpc untrusted', 'mtls http tls 1.2', 'mtls grpc tls 1.2']) {
         expect(names, refused).not.toContain(refused);
       }
     });
