@@ -46,7 +46,7 @@ function cpuSeconds(pid: number, thread = ''): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** A field of /proc/PID/status in MiB, such as VmHWM (peak RSS) or VmRSS. */
+/** Reads a field of /proc/PID/status in MiB, such as VmHWM (peak RSS) or VmRSS. */
 function memoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;

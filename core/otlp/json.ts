@@ -66,8 +66,8 @@ const ITEM_TYPES = new Set([
 /**
  * Parses an OTLP/JSON export request into the message shape the protobuf codec encodes.
  * Without `rejections`, any invalid value throws an OtlpJsonError. With it, an invalid value
- * inside a span, log record or data point leaves that item out and is recorded there instead;
- * errors outside items still throw.
+ * inside a span, log record or data point leaves that item out and is recorded there instead.
+ * Errors outside items still throw.
  */
 export function parseOtlpJson(signal: TelemetrySignal, text: string, rejections?: Rejections): ExportRequest {
   let json: unknown;
@@ -114,7 +114,7 @@ function readList(field: protobuf.Field, values: unknown[], path: string, reject
   return items;
 }
 
-/** The type's name without protobufjs's leading dot. */
+/** Returns the type's name without protobufjs's leading dot. */
 function fullName(type: protobuf.Type): string {
   return type.fullName.replace(/^\./, '');
 }

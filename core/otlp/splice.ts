@@ -46,7 +46,7 @@ function itemsInOrder(signal: TelemetrySignal, request: ExportRequest): Attribut
   return items;
 }
 
-/** Whether attributes of this signal's items can be spliced; metrics have no such items. */
+/** Reports whether attributes of this signal's items can be spliced; metrics have no such items. */
 export function canSpliceAttributes(signal: TelemetrySignal): boolean {
   return ATTRIBUTES_FIELD[signal] !== undefined;
 }
@@ -135,7 +135,7 @@ class Splicer {
       const contentStart = this.position;
       const contentEnd = contentStart + length;
       if (contentEnd > end) throw new Error('a length prefix points past the end of its message');
-      // Level 0 holds resources in field 1; levels 1 and 2 hold scopes and items in field 2.
+      // Level 0 contains resources in field 1, and levels 1 and 2 contain scopes and items in field 2.
       const nested = depth === 0 ? fieldNumber === 1 : fieldNumber === 2;
       if (!nested) {
         this.position = contentEnd;

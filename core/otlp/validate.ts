@@ -25,7 +25,7 @@ export class Rejections {
     if (this.reasons.length < NAMED_REJECTIONS) this.reasons.push(reason);
   }
 
-  /** The first reason, and how many more items were rejected; empty when none were. */
+  /** Returns the first reason and how many more items were rejected; empty when none were. */
   message(): string {
     if (this.count === 0) return '';
     const more = this.count - this.reasons.length;

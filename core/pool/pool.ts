@@ -50,7 +50,7 @@ export interface IngestResult {
   parseFailures: number;
   /** OTLP items left out because they were invalid, such as a span with a 5-byte trace id; absent when none were. */
   rejected?: number;
-  /** Why the first rejected item was invalid, for the sender's partial-success response. */
+  /** The reason the first rejected item was invalid, for the sender's partial-success response. */
   rejectedMessage?: string;
   stages: Record<string, unknown>;
 }

@@ -102,8 +102,8 @@ function markedCopy(task: IngestTask, unmarked: Uint8Array, request: ExportReque
   try {
     return spliceAppendedAttributes(task.signal, unmarked, request, counts);
   } catch {
-    // The splice only fails on bytes whose structure differs from the decoded request, which
-    // encoding from the request avoids; the result is the same, only slower.
+    // The splice fails only on bytes whose structure differs from the decoded request. Encoding
+    // the request gives the same result, only slower.
     return encodeRequest(task.signal, request);
   }
 }

@@ -17,7 +17,7 @@ export interface OtlpExporterConfig extends ExporterHelperConfig {
   /** `grpc` (default) or `http/protobuf`, the names OTEL_EXPORTER_OTLP_PROTOCOL uses. */
   protocol: OtlpProtocol;
   /**
-   * Where to send. gRPC: `host:port`, optionally with an `http://` (plaintext) or `https://`
+   * The destination. gRPC: `host:port`, optionally with an `http://` (plaintext) or `https://`
    * (TLS) scheme. HTTP: a base URL, to which `/v1/traces`, `/v1/logs` or `/v1/metrics` is
    * appended. Required unless every signal's own endpoint is set.
    */

@@ -16,8 +16,8 @@ const LOG_INTERVAL_MS = 60_000;
 
 /**
  * Returns the signal and protobuf bytes to send for a batch. A telemetry batch that no
- * processor changed still holds the bytes it arrived with (or the worker's marked copy), and
- * those go out as they are, with no encoding on this thread; findings become a logs request.
+ * processor changed still contains the bytes it arrived with (or the worker's marked copy).
+ * Those go out as they are, with no encoding on this thread. Findings become a logs request.
  */
 export function exportPayload(batch: Batch): { signal: TelemetrySignal; request: Uint8Array } {
   if (batch.signal === 'findings') return { signal: 'logs', request: encodeRequest('logs', findingsToLogs(batch.findings)) };

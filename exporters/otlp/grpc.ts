@@ -11,7 +11,7 @@ const GRPC_GZIP = 2;
 
 /**
  * Status codes the OTLP specification lets a client retry. RESOURCE_EXHAUSTED is retried only
- * when the server attached a RetryInfo, which says the limit is temporary.
+ * when the server attached a RetryInfo, which means the limit is temporary.
  */
 const RETRYABLE_CODES = new Set<number>([
   GrpcStatus.CANCELLED,
@@ -85,7 +85,7 @@ function statusError(error: ServiceError, abort: AbortSignal): SendError {
   }
   const retryDelayMs = retryDelayOf(error.metadata);
   const retryable = RETRYABLE_CODES.has(error.code) || (error.code === GrpcStatus.RESOURCE_EXHAUSTED && retryDelayMs !== undefined);
-  return new SendError(`server answered gRPC ${GrpcStatus[error.code] ?? error.code}: ${error.details}`, { retryable, retryAfterMs: retryDelayMs, cause: error });
+  return new SendError(`server responded with gRPC ${GrpcStatus[error.code] ?? error.code}: ${error.details}`, { retryable, retryAfterMs: retryDelayMs, cause: error });
 }
 
 /** Reads the delay of a google.rpc.RetryInfo in the status details trailer, in milliseconds. */

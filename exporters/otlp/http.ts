@@ -70,14 +70,14 @@ function answerOf(signal: TelemetrySignal, response: HttpResponse): ExportAnswer
 
 function statusError(response: HttpResponse): SendError {
   const retryable = RETRYABLE_STATUSES.has(response.status);
-  return new SendError(`server answered HTTP ${response.status}${describeBody(response)}`, {
+  return new SendError(`server responded with HTTP ${response.status}${describeBody(response)}`, {
     retryable,
     retryAfterMs: retryable ? parseRetryAfter(response.headers['retry-after']) : undefined,
     status: response.status,
   });
 }
 
-/** The message of a google.rpc.Status body, or the start of a text body. */
+/** Returns the message of a google.rpc.Status body, or the start of a text body, after a colon. */
 function describeBody(response: HttpResponse): string {
   if (response.body.length === 0) return '';
   const type = String(response.headers['content-type'] ?? '');

@@ -12,7 +12,7 @@ export interface IngestOutcome {
   parseFailures: number;
   /** OTLP items left out as invalid while the rest went on; 0 when none were. */
   rejected: number;
-  /** Why the first rejected item was invalid; empty when none were. */
+  /** The reason the first rejected item was invalid; empty when none were. */
   rejectedMessage: string;
 }
 

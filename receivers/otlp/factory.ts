@@ -44,12 +44,12 @@ class OtlpReceiver implements Component {
     this.refusals.flush();
   }
 
-  /** The bound gRPC address, for tests that listen on port 0. */
+  /** Returns the bound gRPC address, for tests that listen on port 0. */
   grpcAddress(): string | undefined {
     return this.grpc?.address();
   }
 
-  /** The bound HTTP address, for tests that listen on port 0. */
+  /** Returns the bound HTTP address, for tests that listen on port 0. */
   httpAddress(): string | undefined {
     return this.http?.address();
   }

@@ -57,7 +57,7 @@ class GrpcRefusal extends Error implements ServerErrorResponse {
  * - UNAUTHENTICATED without the configured bearer token;
  * - RESOURCE_EXHAUSTED, from grpc-js, for a message over `max_recv_msg_size_mib` after decompression;
  * - UNIMPLEMENTED for a signal no pipeline takes from this receiver.
- * NOTE: grpc-js answers a request whose gzip data is corrupt with INTERNAL ("Failed to
+ * NOTE: grpc-js responds to a request whose gzip data is corrupt with INTERNAL ("Failed to
  * decompress message") before the handler runs, so that case is not INVALID_ARGUMENT.
  */
 export class OtlpGrpcServer {

@@ -16,7 +16,7 @@ import { RPC_CODE, type OtlpServerOptions } from './shared.js';
 
 type Encoding = 'protobuf' | 'json';
 
-/** An answer decided before the request reached the pipelines, with the reason it is counted under. */
+/** An error response decided before the request reached the pipelines, with the reason it is counted under. */
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -38,7 +38,7 @@ const FAILURE_ANSWERS: Record<ExportFailure['kind'], { status: number; rpcCode: 
 
 /**
  * OTLP/HTTP: `POST` protobuf or JSON export requests to the signal paths, over plain HTTP or
- * TLS. Answers follow the OTLP specification, each in the request's encoding:
+ * TLS. Responses follow the OTLP specification, each in the request's encoding:
  * - 200 with an empty response on full success, or with `partial_success` and the count of
  *   rejected items when only some items were invalid;
  * - 400 with a google.rpc.Status naming the problem for bad data (the client must not retry);

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.js';
 
 /**
- * How a failed export is answered:
+ * The response to a failed export:
  * - `invalid`: the data is bad and sending it again cannot help (HTTP 400, gRPC INVALID_ARGUMENT);
  * - `throttled`: a queue is full, so the client should slow down (HTTP 429, gRPC UNAVAILABLE);
  * - `unavailable`: the daemon is short of memory, shutting down, or a worker failed
@@ -20,14 +20,14 @@ export interface ExportFailure {
 /** The wait suggested when the refusing component named none, in seconds. */
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
-/** Longest error message sent back or logged, in characters; decode errors may quote attacker text. */
+/** Maximum length of an error message sent back or logged, in characters, because decode errors may quote attacker text. */
 const MAX_MESSAGE_LENGTH = 1024;
 
 export function truncateMessage(message: string): string {
   return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…` : message;
 }
 
-/** Maps an error from decoding or the pipelines to the answer the sender gets. */
+/** Maps an error from decoding or the pipelines to the response the sender gets. */
 export function classifyExportError(error: unknown): ExportFailure {
   const message = truncateMessage(errorMessage(error));
   if (!isRetryable(error)) return { kind: 'invalid', message, retryAfterSeconds: 0 };

@@ -6,11 +6,11 @@ import type { WorkerPool } from '../../core/pool/pool.js';
 import type { PipelineMetrics } from '../../core/telemetry/metrics.js';
 import type { RefusalLog } from './refusal.js';
 
-/** What the gRPC and the HTTP listener of one receiver share. */
+/** The settings and services that the gRPC and the HTTP listener of one receiver share. */
 export interface OtlpServerOptions {
   /** The receiver id, such as `otlp` or `otlp/edge`. */
   id: string;
-  /** The pipelines per signal; a signal without one is answered as not found (HTTP 404, gRPC UNIMPLEMENTED). */
+  /** The pipelines per signal; requests for a signal without one get HTTP 404 or gRPC UNIMPLEMENTED. */
   consumers: Partial<Record<TelemetrySignal, PipelineInput>>;
   pool: WorkerPool;
   metrics: PipelineMetrics;

@@ -52,14 +52,14 @@ export class InProcessWatchpost {
     }
   }
 
-  /** The bound address of a receiver's listener, such as `127.0.0.1:43117`. */
+  /** Returns the bound address of a receiver's listener, such as `127.0.0.1:43117`. */
   endpoint(protocol: 'grpc' | 'http', id = 'otlp'): string {
     const line = this.logs.find((entry) => entry.id === id && entry.protocol === protocol && entry.msg.endsWith('receiver listening'));
     if (!line) throw new Error(`receiver ${id} logged no ${protocol} endpoint`);
     return line.endpoint as string;
   }
 
-  /** The value of one series of the self-metrics, 0 when absent. */
+  /** Returns the value of one series of the self-metrics, 0 when absent. */
   metric(name: string, labels: Record<string, string>): number {
     const text = this.service.registry.render();
     const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
@@ -111,7 +111,7 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-/** POSTs (or sends another method) to a URL and returns the answer whatever its status. */
+/** POSTs (or sends another method) to a URL and returns the response whatever its status. */
 export function httpSend(url: string, options: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array | string; tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; maxVersion?: 'TLSv1.2' | 'TLSv1.3' } } = {}): Promise<HttpAnswer> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -56,7 +56,7 @@ afterEach(async () => {
   for (const entry of running.splice(0)) await entry.exporter.shutdown();
 });
 
-/** A traces request with an unknown field appended: valid, but not what an encoder would write. */
+/** Returns a traces request with an unknown field appended: valid, but not what an encoder would write. */
 function unusualTracesBytes(): Buffer {
   return Buffer.concat([Buffer.from(tracesProtobuf([span('forwarded as is')])), Buffer.from([0x78, 0x01])]);
 }
@@ -166,7 +166,7 @@ describe('otlp exporter over HTTP/protobuf', () => {
     await exporter.shutdown();
 
     expect(sink.requests.length).toBe(1);
-    expect(logs.join('')).toContain('server answered HTTP 400: bad spans');
+    expect(logs.join('')).toContain('server responded with HTTP 400: bad spans');
   });
 
   it('counts items the server rejected in a partial success', async () => {
@@ -371,6 +371,6 @@ describe('otlp exporter over gRPC with mutual TLS', () => {
     await waitFor(() => metrics.exporterSendFailed.get({ exporter: 'otlp', signal: 'traces' }) === 1, 10_000, 'the drop');
     await exporter.shutdown();
     expect(sink.calls.length).toBe(callsBefore);
-    expect(logs.join('')).toContain('server answered gRPC UNAVAILABLE');
+    expect(logs.join('')).toContain('server responded with gRPC UNAVAILABLE');
   });
 });

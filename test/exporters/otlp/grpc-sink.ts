@@ -8,7 +8,7 @@ export interface ReceivedCall {
   metadata: Record<string, string>;
 }
 
-/** Decides the answer to one call: a response body, or an error status with optional trailers. */
+/** Decides the response to one call: a response body, or an error status with optional trailers. */
 export type GrpcResponder = (call: ReceivedCall) => { response: Buffer } | { code: GrpcStatus; details: string; trailers?: Metadata };
 
 const identity = (value: Buffer): Buffer => value;

@@ -20,7 +20,7 @@ describe('OTLP receivers behind a full exporter queue', () => {
 
   beforeAll(async () => {
     sink = await new HttpSink().start();
-    // The backend takes requests and never answers, so the one queue slot stays full.
+    // The backend takes requests and never responds, so the one queue slot stays full.
     sink.responder = (_request, response) => held.push(response);
     watchpost = await InProcessWatchpost.start(`
 receivers:

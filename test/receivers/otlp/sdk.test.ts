@@ -20,7 +20,7 @@ import { readJsonLines } from './payloads.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The address a daemon's OTLP receiver logged for one protocol. */
+/** Returns the address a daemon's OTLP receiver logged for one protocol. */
 function listening(daemon: Daemon, protocol: 'grpc' | 'http'): string {
   const line = daemon.logs.find((entry) => entry.id === 'otlp' && entry.protocol === protocol && entry.msg.endsWith('receiver listening'));
   if (!line) throw new Error(`no ${protocol} endpoint in the daemon log`);
