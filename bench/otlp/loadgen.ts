@@ -4,9 +4,9 @@ import { encodeBatches, SPANS_PER_BATCH } from './spans.js';
 
 /*
  * The load generator, run as its own process by run.ts. It pre-encodes distinct batches of 512
- * spans, then keeps `concurrency` OTLP/gRPC Export calls in flight against the target until
- * the parent sends `stop`, and reports counts to its parent once a second. A refused call waits for the
- * RetryInfo delay the daemon sent (at most 1 s), as an OpenTelemetry SDK would, before its
+ * spans, then keeps `concurrency` OTLP/gRPC Export calls in flight against the target until the
+ * parent sends `stop`, and reports counts to the parent once a second. A refused call waits for
+ * the RetryInfo delay the daemon sent (at most 1 s), as an OpenTelemetry SDK would, before its
  * worker sends again.
  */
 
