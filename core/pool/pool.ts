@@ -134,6 +134,11 @@ export class WorkerPool {
     }
   }
 
+  /** Converts a protobuf export request to OTLP/JSON text in a worker. */
+  toOtlpJson(signal: TelemetrySignal, bytes: Uint8Array): Promise<string> {
+    return this.run<string>('otlp.to_json', { signal, bytes });
+  }
+
   /** Tasks waiting for a free worker. */
   get queueSize(): number {
     return this.piscina.queueSize;

@@ -1,8 +1,9 @@
 import { Piscina } from 'piscina';
 import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '../otlp/codec.js';
-import { parseOtlpJson, OtlpJsonError } from '../otlp/json.js';
+import { parseOtlpJson, OtlpJsonError, toOtlpJson } from '../otlp/json.js';
 import { Rejections, removeInvalidItems } from '../otlp/validate.js';
 import { attributeCounts, canSpliceAttributes, spliceAppendedAttributes } from '../otlp/splice.js';
+import type { TelemetrySignal } from '../data/signal.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
 import type { FrameParser, LineParser, Stage, WorkerModule } from './worker-api.js';
 
@@ -15,7 +16,10 @@ const data = Piscina.workerData as WorkerData;
 const parsers = new Map<string, LineParser>();
 const frameParsers = new Map<string, FrameParser>();
 const stages = new Map<string, Stage>();
-const tasks = new Map<string, (input: never) => unknown>();
+const tasks = new Map<string, (input: never) => unknown>([
+  // OTLP/JSON text of a request, so exporters that write JSON keep the conversion off the main thread.
+  ['otlp.to_json', ((input: { signal: TelemetrySignal; bytes: Uint8Array }) => JSON.stringify(toOtlpJson(input.signal, decodeRequest(input.signal, input.bytes)))) as (input: never) => unknown],
+]);
 
 async function setUp(): Promise<void> {
   const modules = new Map<string, WorkerModule>();
