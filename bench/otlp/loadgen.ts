@@ -4,7 +4,7 @@ import { encodeBatches, SPANS_PER_BATCH } from './spans.js';
 
 /*
  * The load generator, run as its own process by run.ts. It pre-encodes distinct batches of 512
- * spans, then keeps `concurrency` OTLP/gRPC Export calls in flight against the target until the
+ * spans (or LOADGEN_SPANS_PER_BATCH), then keeps `concurrency` OTLP/gRPC Export calls in flight against the target until the
  * parent sends `stop`, and reports counts to the parent once a second. A refused call waits for
  * the RetryInfo delay the daemon sent (at most 1 s), as an OpenTelemetry SDK would, before its
  * worker sends again.
@@ -13,11 +13,12 @@ import { encodeBatches, SPANS_PER_BATCH } from './spans.js';
 const target = process.env.LOADGEN_TARGET as string;
 const concurrency = Number(process.env.LOADGEN_CONCURRENCY ?? 8);
 const batchCount = Number(process.env.LOADGEN_BATCHES ?? 32);
+const spansPerBatch = Number(process.env.LOADGEN_SPANS_PER_BATCH ?? SPANS_PER_BATCH);
 
 const counts = { sentSpans: 0, acceptedSpans: 0, refusedCalls: 0, failedCalls: 0, lastError: '' };
 let running = true;
 
-const batches = encodeBatches(batchCount).map((bytes) => Buffer.from(bytes));
+const batches = encodeBatches(batchCount, 42, spansPerBatch).map((bytes) => Buffer.from(bytes));
 const bytesPerBatch = batches.reduce((total, batch) => total + batch.length, 0) / batches.length;
 const client = new Client(target, ChannelCredentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
 const path = `/${EXPORT_TYPE_NAMES.traces.service}/Export`;
@@ -38,9 +39,9 @@ function retryDelay(error: ServiceError): number {
 async function worker(offset: number): Promise<void> {
   for (let i = offset; running; i += concurrency) {
     const error = await exportOnce(batches[i % batches.length]);
-    counts.sentSpans += SPANS_PER_BATCH;
+    counts.sentSpans += spansPerBatch;
     if (!error) {
-      counts.acceptedSpans += SPANS_PER_BATCH;
+      counts.acceptedSpans += spansPerBatch;
     } else if (error.code === GrpcStatus.UNAVAILABLE || error.code === GrpcStatus.RESOURCE_EXHAUSTED) {
       counts.refusedCalls++;
       counts.lastError = error.details;

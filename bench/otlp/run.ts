@@ -23,6 +23,8 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '8' },
+    /** Spans per export request the load generator sends. */
+    'spans-per-batch': { type: 'string', default: String(SPANS_PER_BATCH) },
     threads: { type: 'string', default: '0' },
     compression: { type: 'string', default: 'none' },
     'no-detection': { type: 'boolean', default: false },
@@ -33,6 +35,7 @@ const { values: options } = parseArgs({
 const durationSeconds = Number(options.duration);
 const warmupSeconds = Number(options.warmup);
 const detection = !options['no-detection'];
+const spansPerBatch = Number(options['spans-per-batch']);
 
 interface ProcessCpu {
   seconds: number;
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
     children.push(daemon.child);
     const daemonPid = daemon.child.pid as number;
 
-    const loadgen = forkTs('loadgen.ts', { LOADGEN_TARGET: daemon.grpc, LOADGEN_CONCURRENCY: options.concurrency });
+    const loadgen = forkTs('loadgen.ts', { LOADGEN_TARGET: daemon.grpc, LOADGEN_CONCURRENCY: options.concurrency, LOADGEN_SPANS_PER_BATCH: String(spansPerBatch) });
     children.push(loadgen);
     const { bytesPerBatch } = await nextMessage<{ bytesPerBatch: number }>(loadgen, 'ready');
     let load: LoadCounts = { sentSpans: 0, acceptedSpans: 0, refusedCalls: 0, failedCalls: 0, lastError: '' };
@@ -181,20 +184,23 @@ async function main(): Promise<void> {
     for (let attempt = 0; attempt < 100; attempt++) {
       metrics = await scrape(daemon.admin);
       accepted = metricValue(metrics, /^watchpost_receiver_accepted_items_total\{.*signal="traces"/);
-      delivered = (await sinkCounts()).requests * SPANS_PER_BATCH;
+      delivered = (await sinkCounts()).requests * spansPerBatch;
       if (delivered >= accepted) break;
       await sleep(100);
     }
 
     const seconds = (end.time - start.time) / 1000;
-    const spans = (end.sink.requests - start.sink.requests) * SPANS_PER_BATCH;
+    const requests = end.sink.requests - start.sink.requests;
+    const spans = requests * spansPerBatch;
     const offered = end.load.acceptedSpans - start.load.acceptedSpans;
     const rate = spans / seconds;
     const result = {
       machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
       node: process.version,
-      settings: { detection, compression: options.compression, concurrency: Number(options.concurrency), worker_threads: Number(options.threads) || cpus().length, warmup_s: warmupSeconds, window_s: durationSeconds, bytes_per_batch: Math.round(bytesPerBatch) },
+      settings: { detection, compression: options.compression, concurrency: Number(options.concurrency), spans_per_batch: spansPerBatch, worker_threads: Number(options.threads) || cpus().length, warmup_s: warmupSeconds, window_s: durationSeconds, bytes_per_batch: Math.round(bytesPerBatch) },
       spans_per_second_delivered: Math.round(rate),
+      requests_per_second_delivered: Math.round(requests / seconds),
+      daemon_cpu_microseconds_per_request: round((end.daemonCpu - start.daemonCpu) / requests * 1e6),
       spans_per_second_accepted: Math.round(offered / seconds),
       daemon_cpu_seconds_per_million_spans: round((end.daemonCpu - start.daemonCpu) / spans * 1e6),
       daemon_cpu_cores_used: round((end.daemonCpu - start.daemonCpu) / seconds),

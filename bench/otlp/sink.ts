@@ -3,9 +3,10 @@ import { EXPORT_TYPE_NAMES } from '../../core/otlp/codec.js';
 
 /*
  * The backend stand-in, run as its own process by run.ts: an OTLP/gRPC trace service that
- * responds to every Export with success and counts requests and bytes without decoding them, so it
- * costs little CPU. run.ts turns requests into spans (512 per request: the daemon forwards each
- * received batch as one request) and checks the total against the daemon's own counters.
+ * responds to every Export with success and counts requests and bytes without decoding them,
+ * so it costs little CPU. run.ts turns requests into spans (the daemon forwards each received
+ * request as one request, so each carries the load generator's batch size) and checks the
+ * total against the daemon's own counters.
  */
 
 const identity = (value: Buffer) => value;

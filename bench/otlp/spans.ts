@@ -2,7 +2,7 @@ import Long from 'long';
 import { encodeRequest, type ISpan } from '../../core/otlp/codec.js';
 import { toAttributes } from '../../core/otlp/attributes.js';
 
-/** Spans per export request, as the OpenTelemetry SDK's batch span processor sends by default. */
+/** Spans per export request by default, the most the OpenTelemetry SDK's batch span processor sends at once. */
 export const SPANS_PER_BATCH = 512;
 
 const ROUTES = ['/api/orders/{id}', '/api/products', '/api/cart', '/api/users/{id}/profile', '/api/search', '/login', '/api/payments'];
@@ -61,14 +61,14 @@ function makeSpan(random: () => number, index: number, nowNanos: Long): ISpan {
   };
 }
 
-/** Encodes `count` distinct export requests of 512 HTTP SERVER spans with about 10 attributes each. */
-export function encodeBatches(count: number, seed = 42): Uint8Array[] {
+/** Encodes `count` distinct export requests of `spansPerBatch` HTTP SERVER spans with about 10 attributes each. */
+export function encodeBatches(count: number, seed = 42, spansPerBatch = SPANS_PER_BATCH): Uint8Array[] {
   const random = randomSource(seed);
   const nowNanos = Long.fromNumber(Date.now(), true).mul(1_000_000);
   const batches: Uint8Array[] = [];
   for (let b = 0; b < count; b++) {
     const spans: ISpan[] = [];
-    for (let i = 0; i < SPANS_PER_BATCH; i++) spans.push(makeSpan(random, b * SPANS_PER_BATCH + i, nowNanos));
+    for (let i = 0; i < spansPerBatch; i++) spans.push(makeSpan(random, b * spansPerBatch + i, nowNanos));
     batches.push(encodeRequest('traces', {
       resourceSpans: [{
         resource: { attributes: toAttributes({ 'service.name': `shop-${b % 4}`, 'host.name': `node-${b % 3}`, 'deployment.environment.name': 'bench' }) },
