@@ -8,10 +8,11 @@ import { DetectionStage } from '../../processors/detection/worker.js';
 import { encodeBatches } from './spans.js';
 
 /*
- * `npx tsx bench/otlp/stages.ts`: the work one pool worker does per request of the OTLP benchmark,
- * in one thread and without the pool, split into its phases: decode, id validation, detection,
- * and marking the matched spans, once by splicing into the bytes and once by encoding the whole
- * request (what the pool did before splicing). Times are CPU microseconds per span.
+ * `npx tsx bench/otlp/stages.ts` times the work one pool worker does per request of the OTLP
+ * benchmark, in one thread and without the pool. It splits the work into decode, id validation,
+ * detection and marking the matched spans. Marking is timed twice: by splicing into the bytes,
+ * and by encoding the whole request as the pool did before splicing. Times are CPU microseconds
+ * per span.
  */
 
 const { values: options } = parseArgs({ options: { rounds: { type: 'string', default: '10' } } });
