@@ -80,9 +80,14 @@ export class OtlpGrpcServer {
         Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => void this.export(signal, call, callback),
       });
     }
-    this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(config.endpoint, this.credentials(), (error, port) => (error ? reject(error) : resolve(port)));
-    });
+    try {
+      this.port = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(config.endpoint, this.credentials(), (error, port) => (error ? reject(error) : resolve(port)));
+      });
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
     this.server = server;
     this.options.logger.info({ endpoint: this.address(), protocol: 'grpc', tls: config.tls !== undefined, mutual_tls: Boolean(config.tls?.client_ca_file), auth: this.bearer ? 'bearer_token' : 'none' }, 'OTLP/gRPC receiver listening');
   }

@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../../core/cli/builtins.js';
+import { loadConfigText } from '../../../core/config/load.js';
+import { createLogger } from '../../../core/logger.js';
 import { decodeResponse, decodeRpcStatus } from '../../../core/otlp/codec.js';
+import { Service } from '../../../core/service.js';
 import { tempDirectory } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { grpcExport, InProcessWatchpost } from '../../helpers/otlp.js';
@@ -122,5 +128,50 @@ service:
   it('counts refused calls by reason', () => {
     expect(watchpost.metric('watchpost_receiver_refused_requests_total', { receiver: 'otlp', protocol: 'grpc', reason: 'invalid' })).toBe(1);
     expect(watchpost.metric('watchpost_receiver_refused_requests_total', { receiver: 'otlp', protocol: 'grpc', reason: 'unavailable' })).toBe(1);
+  });
+});
+
+describe('OTLP receiver start', () => {
+  it('closes the gRPC listener when the HTTP port is taken', async () => {
+    const directory = tempDirectory();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const takenPort = (blocker.address() as AddressInfo).port;
+    const lines: string[] = [];
+    const destination = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+    const config = loadConfigText(`
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:0 }
+      http: { endpoint: 127.0.0.1:${takenPort} }
+exporters:
+  debug: {}
+service:
+  worker_pool: { threads: 1 }
+  admin: { endpoint: 127.0.0.1:0 }
+  storage: { directory: ${join(directory.path, 'data')} }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [debug] }
+`, 'start.yaml', builtinRegistry(), {});
+    const service = new Service(config, createLogger({ destination }));
+    try {
+      await expect(service.start()).rejects.toThrow(/receiver otlp: failed to start: .*EADDRINUSE/);
+
+      const listening = lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'OTLP/gRPC receiver listening');
+      const port = Number(listening.endpoint.split(':').pop());
+      const refused = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+    } finally {
+      await service.shutdown();
+      blocker.close();
+      directory.cleanup();
+    }
   });
 });
