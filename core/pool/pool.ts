@@ -53,6 +53,10 @@ export interface IngestResult {
   markedBytes?: Uint8Array;
   /** Lines that could not be parsed and were kept as raw records. */
   parseFailures: number;
+  /** OTLP items left out because they were invalid, such as a span with a 5-byte trace id; absent when none were. */
+  rejected?: number;
+  /** The reason the first rejected item was invalid, for the sender's partial-success response. */
+  rejectedMessage?: string;
   stages: Record<string, unknown>;
 }
 
