@@ -38,6 +38,11 @@ export interface IngestTask {
   payload: IngestPayload;
   /** Ids of the stages to run on the decoded request. */
   stages: string[];
+  /**
+   * Skips encoding the request, so the result has stage results but no bytes. For callers that
+   * drop the telemetry and keep only the analysis, such as `watchpost replay`.
+   */
+  analysisOnly?: boolean;
 }
 
 export interface IngestResult {

@@ -64,7 +64,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
       const parsed = parsePayload(payload);
       request = parsed.request;
       parseFailures = parsed.failed;
-      bytes = encodeRequest(task.signal, request);
+      if (!task.analysisOnly) bytes = encodeRequest(task.signal, request);
     }
   } catch (error) {
     if (payload.kind === 'otlp_protobuf' || payload.kind === 'otlp_json') return { decodeError: decodeMessage(task, error) };
@@ -78,7 +78,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
     result.rejected = rejections.count;
     result.rejectedMessage = rejections.message();
   }
-  const counts = task.stages.length > 0 && canSpliceAttributes(task.signal) ? attributeCounts(task.signal, request) : undefined;
+  const counts = !task.analysisOnly && task.stages.length > 0 && canSpliceAttributes(task.signal) ? attributeCounts(task.signal, request) : undefined;
   let modified = false;
   let appendedOnly = true;
   for (const id of task.stages) {
@@ -94,7 +94,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
   // Results are structured-cloned, which copies the bytes. Transferring them instead is not
   // safe, because small protobuf buffers may be slices of Node's shared allocation pool.
   if (bytes) result.bytes = bytes;
-  if (modified) {
+  if (modified && !task.analysisOnly) {
     const unmarked = bytes ?? (payload as { bytes: Uint8Array }).bytes;
     result.markedBytes = appendedOnly && counts ? markedCopy(task, unmarked, request, counts) : encodeRequest(task.signal, request);
   }
