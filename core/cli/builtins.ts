@@ -10,6 +10,7 @@ import { detectionProcessorFactory } from '../../processors/detection/factory.js
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
+import { otlpExporterFactory } from '../../exporters/otlp/factory.js';
 
 export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
@@ -20,6 +21,7 @@ export function builtinRegistry(): FactoryRegistry {
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,
+    otlpExporterFactory,
   );
 }
 

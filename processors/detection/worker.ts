@@ -145,7 +145,8 @@ export class DetectionStage implements Stage {
         for (const scope of resource.scopeLogs ?? []) for (const record of scope.logRecords ?? []) visit(eventFromLogRecord(record, service, this.extract), record);
       }
     }
-    return { result, modified };
+    // Marking only pushes attributes onto spans and log records, so the pool can splice them into the bytes.
+    return { result, modified, appendedAttributesOnly: true };
   }
 
   /** Evaluates every rule on one event; records a match and returns the ids of instant rules that matched. */

@@ -52,9 +52,8 @@ export class Daemon {
   }
 
   /**
-   * Writes the config into a fresh directory and starts the daemon there; resolves once it logged
-   * "ready". With `directory`, the daemon starts in that directory instead, on the state a previous
-   * one left there, and the caller removes it.
+   * Writes the config into a fresh directory (or into `directory`, which the caller then removes)
+   * and starts the daemon there; resolves once it logged "ready".
    */
   static async start(config: string, options: { env?: NodeJS.ProcessEnv; files?: Record<string, string>; directory?: string } = {}): Promise<Daemon> {
     const directory = options.directory ? { path: options.directory, cleanup: () => undefined } : tempDirectory('watchpost-daemon-');
