@@ -24,6 +24,11 @@ function hexValue(code: number): number {
  */
 export function percentDecode(text: string, plusAsSpace = false): string {
   if (text.indexOf('%') < 0 && (!plusAsSpace || text.indexOf('+') < 0)) return text;
+  return decodeEscapes(text, plusAsSpace);
+}
+
+/** Decodes text that has escapes, for `percentDecode`. A separate function, so that text without escapes allocates nothing. */
+function decodeEscapes(text: string, plusAsSpace: boolean): string {
   let output = '';
   let bytes: number[] = [];
   /** Start of the run of plain characters not yet copied to the output. */
@@ -169,21 +174,32 @@ export function decodeHtmlEntities(text: string): string {
 export function normalize(text: string, plusAsSpace = false): string {
   let value = decodeRepeatedly(text, plusAsSpace);
   value = decodeHtmlEntities(value);
-  if (value.indexOf('\0') >= 0) value = value.split('\0').join('');
-  if (hasCompatibilityForms(value)) value = value.normalize('NFKC');
-  return value.toLowerCase();
+  // One pass finds which of the remaining steps this value needs; most values need none.
+  let nul = false;
+  let compatibility = false;
+  let cased = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0) nul = true;
+    else if (code >= 0x41 && code <= 0x5a) cased = true;
+    else if (code > 0x7f) {
+      cased = true;
+      if (isCompatibilityForm(code)) compatibility = true;
+    }
+  }
+  if (nul) value = value.split('\0').join('');
+  if (compatibility) value = value.normalize('NFKC');
+  return cased || compatibility ? value.toLowerCase() : value;
 }
 
 /**
- * Reports whether text has fullwidth or other compatibility forms (`＜ｓｃｒｉｐｔ＞`), which
- * some back ends fold to ASCII; NFKC folds them here too.
+ * Reports whether a UTF-16 code unit is among the fullwidth and halfwidth forms or the symbol
+ * blocks (circled letters, letterlike symbols) that NFKC folds to ASCII (`＜ｓｃｒｉｐｔ＞`), as
+ * some back ends do.
  */
-function hasCompatibilityForms(text: string): boolean {
-  return COMPATIBILITY_FORMS.test(text);
+function isCompatibilityForm(code: number): boolean {
+  return (code >= 0x2000 && code <= 0x2bff) || (code >= 0xff00 && code <= 0xffef);
 }
-
-/** Fullwidth and halfwidth forms, and the symbol blocks (circled letters, letterlike symbols) NFKC folds. */
-const COMPATIBILITY_FORMS = /[\u2000-\u2bff\uff00-\uffef]/;
 
 /** Splits a query string into its decoded names and values, as a server would see them. */
 export function queryParameters(query: string): { name: string; value: string }[] {

@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { charClasses, DIGIT, LETTER, SPACE } from '../chars.js';
 import { globMatches } from './glob.js';
 
 /*
@@ -210,6 +211,11 @@ function batchSyntax(text: string): string | undefined {
   return undefined;
 }
 
+function batchCommand(text: string): string | undefined {
+  const batch = batchSyntax(text);
+  return batch ? `batch ${batch}` : undefined;
+}
+
 function globbedPath(text: string): string | undefined {
   if (text.indexOf('?') < 0 && text.indexOf('*') < 0 && text.indexOf('[') < 0) return undefined;
   const words = text.split(/[\s;|&+]+/).slice(0, 32);
@@ -230,13 +236,19 @@ function hasShellCharacters(value: string): boolean {
   return false;
 }
 
-/** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectCommandInjection(value: string, inUserAgent = false, parameter = ''): string | undefined {
+/**
+ * Checks one decoded, lower-cased value; returns what was found, or undefined. `parameter` is the
+ * query parameter's name, if the value is one; `classes` are the value's character classes.
+ */
+export function detectCommandInjection(value: string, inUserAgent = false, parameter = '', classes = charClasses(value)): string | undefined {
   if (value.length < 2) return undefined;
   if (COMMAND_PARAMETERS.has(parameter)) {
     const command = commandWords(deobfuscateShell(value))?.name;
     if (command && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
   }
+  // Words, digits and spaces alone have no separator, no shell syntax and no argument that only
+  // a command takes. Of the checks below, only cmd.exe's `if` can match them.
+  if (!inUserAgent && (classes & ~(LETTER | DIGIT | SPACE)) === 0) return value.indexOf('if ') >= 0 ? batchCommand(value) : undefined;
   const special = hasShellCharacters(value);
   const syntax = special ? shellSyntax(value) : undefined;
   if (syntax) return syntax;
@@ -249,8 +261,8 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
     if (command) return `${segment.separated ? 'chained ' : ''}command ${command}`;
   }
   for (const phrase of WINDOWS_PHRASES) if (text.indexOf(phrase) >= 0) return `windows ${phrase.trim()}`;
-  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchSyntax(text) : undefined;
-  if (batch) return `batch ${batch}`;
+  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchCommand(text) : undefined;
+  if (batch) return batch;
   const mail = mailCommand(value);
   if (mail) return `mail command ${mail} after a line break`;
   const path = commandPath(text);
@@ -260,8 +272,10 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
 
 const agents = new AgentCache();
 
+const check: ValueCheck = (value, location, classes) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : '', classes);
+
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, (value, location) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : ''), agents);
+  return inspectValues(values, check, agents);
 }
 
 export const commandInjection: Detector = {

@@ -76,11 +76,11 @@ const MARKER_SET = new NeedleSet(MARKERS.map((marker) => marker.needle));
 /** Returns the marker found with the lowest rank (PHP before Java before Node.js before Python), or undefined. */
 function findMarker(value: string): string | undefined {
   let best: { label: string; rank: number } | undefined;
-  MARKER_SET.scan(value, ({ needle }) => {
+  for (const { needle } of MARKER_SET.hits(value)) {
     const marker = MARKERS[needle];
     if (!best || marker.rank < best.rank) best = marker;
-    return best.rank === 0;
-  });
+    if (best.rank === 0) break;
+  }
   return best?.label;
 }
 
@@ -94,20 +94,18 @@ function isWordCharacter(char: string | undefined): boolean {
  * plain space, so prose such as "paper pack (8.5x11)" is no call.
  */
 function findCall(value: string): string | undefined {
-  let found: string | undefined;
-  PHP_FUNCTION_SET.scan(value, ({ needle, start }) => {
+  for (const { needle, start } of PHP_FUNCTION_SET.hits(value)) {
     const name = PHP_FUNCTIONS[needle];
-    if (isWordCharacter(value[start - 1])) return false;
+    if (isWordCharacter(value[start - 1])) continue;
     let j = start + name.length;
     while (j < value.length && j - start - name.length < 16 && (value[j] === '\t' || value[j] === '\n' || value[j] === '\r' || value[j] === ')')) j++;
-    if (value[j] === '`' && name === 'system') found = name;
-    else if (value[j] === '(') {
+    if (value[j] === '`' && name === 'system') return name;
+    if (value[j] === '(') {
       const argument = value.slice(j + 1, j + 32).trimStart()[0];
-      if (argument !== undefined && argument !== ')') found = name;
+      if (argument !== undefined && argument !== ')') return name;
     }
-    return found !== undefined;
-  });
-  return found;
+  }
+  return undefined;
 }
 
 /** Replaces `/*…*‌/` and `//…` line comments, which PHP and JavaScript ignore between a name and its call, with a tab. */
@@ -149,5 +147,5 @@ function inspect(values: Inspected[]): string | undefined {
 export const codeInjection: Detector = {
   name: 'code_injection',
   description: 'PHP, Java, Node.js and Python code injection, deserialization gadgets, prototype pollution and LDAP filter injection.',
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect([{ location: 'url.path', value: view.path }]),
+  detect: (view: EventView) => inspect(view.inputs) ?? inspect(view.pathAsInput),
 };

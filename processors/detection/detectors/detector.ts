@@ -20,25 +20,50 @@ const AGENT_CACHE_SIZE = 4096;
  * it bounded without bookkeeping per entry.
  */
 export class AgentCache {
-  private readonly results = new Map<string, string | undefined>();
+  private readonly results = new Map<string, string | null>();
+
+  /** Returns the remembered result: a detail, null for nothing found, or undefined when the agent is not remembered. */
+  lookup(agent: string): string | null | undefined {
+    return this.results.get(agent);
+  }
+
+  store(agent: string, result: string | undefined): void {
+    if (this.results.size >= AGENT_CACHE_SIZE) this.results.clear();
+    this.results.set(agent, result ?? null);
+  }
 
   get(agent: string, check: (agent: string) => string | undefined): string | undefined {
-    if (this.results.has(agent)) return this.results.get(agent);
+    const known = this.lookup(agent);
+    if (known !== undefined) return known ?? undefined;
     const result = check(agent);
-    if (this.results.size >= AGENT_CACHE_SIZE) this.results.clear();
-    this.results.set(agent, result);
+    this.store(agent, result);
     return result;
   }
 }
+
+/** A check of one decoded value; `classes` are the value's character classes (see chars.ts). */
+export type ValueCheck = (value: string, location: string, classes: number) => string | undefined;
 
 /**
  * Runs a check over values and returns the first finding as `location: what`. Values from the
  * user agent go through the cache.
  */
-export function inspectValues(values: Inspected[], check: (value: string, location: string) => string | undefined, cache?: AgentCache): string | undefined {
-  for (const { location, value } of values) {
-    const found = cache && location === 'user_agent.original' ? cache.get(value, (agent) => check(agent, location)) : check(value, location);
-    if (found) return `${location}: ${found}`;
+export function inspectValues(values: Inspected[], check: ValueCheck, cache?: AgentCache): string | undefined {
+  for (let i = 0; i < values.length; i++) {
+    const item = values[i];
+    let found: string | undefined;
+    if (cache && item.location === 'user_agent.original') {
+      const known = cache.lookup(item.value);
+      if (known === undefined) {
+        found = check(item.value, item.location, item.classes);
+        cache.store(item.value, found);
+      } else {
+        found = known ?? undefined;
+      }
+    } else {
+      found = check(item.value, item.location, item.classes);
+    }
+    if (found) return `${item.location}: ${found}`;
   }
   return undefined;
 }

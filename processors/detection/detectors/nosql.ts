@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { charClasses, DOLLAR, DOT, QUOTE } from '../chars.js';
 
 /*
  * NoSQL injection into MongoDB-style queries: query operators smuggled in through parameter
@@ -47,9 +48,10 @@ function javascriptBreakout(value: string): string | undefined {
   return undefined;
 }
 
-/** Checks one decoded, lower-cased value (or parameter name); returns what was found, or undefined. */
-export function detectNoSqlInjection(value: string): string | undefined {
-  if (value.length < 3 || (value.indexOf('$') < 0 && value.indexOf("'") < 0 && value.indexOf('"') < 0 && value.indexOf('db.') < 0)) return undefined;
+/** Checks one decoded, lower-cased value (or parameter name); returns what was found, or undefined. `classes` are the value's character classes. */
+export function detectNoSqlInjection(value: string, classes = charClasses(value)): string | undefined {
+  if (value.length < 3 || (classes & (DOLLAR | QUOTE | DOT)) === 0) return undefined;
+  if (value.indexOf('$') < 0 && value.indexOf("'") < 0 && value.indexOf('"') < 0 && value.indexOf('db.') < 0) return undefined;
   const bracket = value.indexOf('[$') >= 0 ? bracketOperator(value) : undefined;
   if (bracket) return `operator ${bracket} in brackets`;
   const object = value.indexOf('$') >= 0 ? objectOperator(value) : undefined;
@@ -60,8 +62,10 @@ export function detectNoSqlInjection(value: string): string | undefined {
 
 const agents = new AgentCache();
 
+const check: ValueCheck = (value, _location, classes) => detectNoSqlInjection(value, classes);
+
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectNoSqlInjection, agents);
+  return inspectValues(values, check, agents);
 }
 
 /** Parameter names as sent, since `user[$ne]` is a name, and the view lists only odd names. */

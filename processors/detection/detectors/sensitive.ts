@@ -49,22 +49,39 @@ function segmentMatch(segment: string): string | undefined {
 
 /** Checks a decoded, lower-cased path; returns what was found, or undefined. */
 export function detectSensitiveFile(path: string): string | undefined {
-  const segments = path.split('/').filter((segment) => segment.length > 0);
+  const segments = path.split('/');
+  let name = '';
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
+    if (segment.length === 0) continue;
+    name = segment;
     const sensitive = segmentMatch(segment);
     if (sensitive) return sensitive;
     if (isHiddenSegment(segment)) return `hidden file ${segment.slice(0, 32)}`;
-    if (segment === 'actuator' && (i === segments.length - 1 || ACTUATOR_ENDPOINTS.includes(segments[i + 1]))) return 'actuator endpoint';
+    if (segment === 'actuator') {
+      let next = i + 1;
+      while (next < segments.length && segments[next].length === 0) next++;
+      if (next === segments.length || ACTUATOR_ENDPOINTS.includes(segments[next])) return 'actuator endpoint';
+    }
   }
-  const name = segments[segments.length - 1] ?? '';
-  const backup = BACKUP_SUFFIXES.find((suffix) => name.endsWith(suffix));
-  if (backup && SOURCE_EXTENSIONS.some((extension) => name.slice(0, -backup.length).endsWith(extension))) return `backup copy (${backup})`;
+  return fileNameMatch(name);
+}
+
+/** Checks the last segment for backup, log, dump and archive names, which all end in `.` and a suffix or in `~`. */
+function fileNameMatch(name: string): string | undefined {
+  if (name.indexOf('.') < 0 && name.indexOf('~') < 0) return undefined;
+  for (const backup of BACKUP_SUFFIXES) {
+    if (!name.endsWith(backup)) continue;
+    const stem = name.slice(0, -backup.length);
+    if (SOURCE_EXTENSIONS.some((extension) => stem.endsWith(extension))) return `backup copy (${backup})`;
+    break;
+  }
   if (name.endsWith('.log') && name.length > 4) return `log file (${name.slice(0, 32)})`;
-  const dump = DUMP_EXTENSIONS.find((extension) => name.endsWith(extension) && name.length > extension.length);
-  if (dump) return `database dump (${dump})`;
-  const archive = ARCHIVE_EXTENSIONS.find((extension) => name.endsWith(extension));
-  if (archive && ARCHIVE_NAMES.includes(name.slice(0, -archive.length))) return `site archive (${name})`;
+  for (const dump of DUMP_EXTENSIONS) if (name.endsWith(dump) && name.length > dump.length) return `database dump (${dump})`;
+  for (const archive of ARCHIVE_EXTENSIONS) {
+    if (!name.endsWith(archive)) continue;
+    return ARCHIVE_NAMES.includes(name.slice(0, -archive.length)) ? `site archive (${name})` : undefined;
+  }
   return undefined;
 }
 

@@ -1,5 +1,7 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
-import type { EventView, Inspected } from '../view.js';
+import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspected, type EventView, type Inspected } from '../view.js';
+import { AMPERSAND, ANGLE, AT, charClasses, COLON, COMMA, DASH, EQUALS, EXCLAMATION, HASH, LETTER, PAREN, PIPE, PLUS, QUOTE, SEMICOLON, WILDCARD, WORD } from '../chars.js';
+import { NeedleSet } from './needles.js';
 import { rewriteInlineComments, tokenize, type Token } from './sql-tokens.js';
 
 /*
@@ -321,13 +323,28 @@ function keywordShape(tokens: Token[], i: number, quoteBroken: boolean): string 
   }
 }
 
-/** Characters without which no shape above can appear, checked before tokenizing. */
-const SIGNIFICANT = new Set([..."'\"`;()=<>|&-#/*@:,!"]);
-const SHAPE_WORDS = ['select', 'union', 'drop', 'delete', 'insert', 'update', 'case', 'exec', 'create', 'alter', 'having', 'order', 'group', 'waitfor', 'information_schema', 'pg_', 'sys', 'msdasql', 'shutdown', 'truncate', 'declare'];
+/**
+ * Characters that give SQL structure on their own: quotes, statement and condition syntax,
+ * comments (`#`), variables, and `!`. A value without them and without `--`, `::`, `/*` or
+ * `,null` can only hold a shape through its words, so it is tokenized only when it has one of
+ * SHAPE_WORDS.
+ */
+const STRUCTURE = QUOTE | SEMICOLON | PAREN | EQUALS | ANGLE | PIPE | AMPERSAND | HASH | AT | EXCLAMATION;
+const SHAPE_WORDS = new NeedleSet(['select', 'union', 'drop', 'delete', 'insert', 'update', 'case', 'exec', 'create', 'alter', 'having', 'order', 'group', 'waitfor', 'information_schema', 'pg_', 'sys', 'msdasql', 'shutdown', 'truncate', 'declare']);
 
-function worthTokenizing(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (SIGNIFICANT.has(value[i])) return true;
-  return SHAPE_WORDS.some((word) => value.indexOf(word) >= 0);
+/** Catalog names a value of letters, digits and underscores alone may hold (`information_schema`); the rest have dots. */
+const CATALOG_WORDS = new NeedleSet(CATALOG_NAMES.filter((name) => /^[a-z_]+$/.test(name)));
+
+function worthTokenizing(value: string, classes: number): boolean {
+  if ((classes & STRUCTURE) !== 0) return true;
+  // Without spaces or other separators the value is one word, or a number and a word, and of all
+  // shapes only a catalog name, a lone SHUTDOWN and `1union` fit so few tokens.
+  if ((classes & ~WORD) === 0) return value === 'shutdown' || value.endsWith('union') || CATALOG_WORDS.first(value) !== undefined;
+  if ((classes & (DASH | COLON | WILDCARD | COMMA)) !== 0) {
+    if (value.indexOf('--') >= 0 || value.indexOf('::') >= 0 || value.indexOf('/*') >= 0) return true;
+    if ((classes & COMMA) !== 0 && value.indexOf('null') >= 0) return true;
+  }
+  return (classes & LETTER) !== 0 && SHAPE_WORDS.first(value) !== undefined;
 }
 
 /**
@@ -345,9 +362,9 @@ function isQuoteProbe(value: string): boolean {
   return true;
 }
 
-/** Checks one decoded, lower-cased value; returns the shape found, or undefined. */
-export function detectSqlInjection(value: string): string | undefined {
-  if (value.length < 2 || !worthTokenizing(value)) return undefined;
+/** Checks one decoded, lower-cased value; returns the shape found, or undefined. `classes` are the value's character classes. */
+export function detectSqlInjection(value: string, classes = charClasses(value)): string | undefined {
+  if (value.length < 2 || !worthTokenizing(value, classes)) return undefined;
   if (isQuoteProbe(value)) return 'quote after a number';
   const candidates = [value];
   if (value.indexOf('/*') >= 0) candidates.push(rewriteInlineComments(value, true), rewriteInlineComments(value, false));
@@ -365,14 +382,20 @@ export function detectSqlInjection(value: string): string | undefined {
 
 const agents = new AgentCache();
 
+const check: ValueCheck = (value, _location, classes) => detectSqlInjection(value, classes);
+
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectSqlInjection, agents);
+  return inspectValues(values, check, agents);
 }
 
 /** Path segments as they are and, where they hold `+`, with `+` read as a space as some frameworks do. */
 function pathValues(segments: Inspected[]): Inspected[] {
-  const values = [...segments];
-  for (const segment of segments) if (segment.value.indexOf('+') >= 0) values.push({ location: segment.location, value: segment.value.replaceAll('+', ' ') });
+  let values = segments;
+  for (const segment of segments) {
+    if ((segment.classes & PLUS) === 0) continue;
+    if (values === segments) values = [...segments];
+    values.push(inspected(segment.location, segment.value.replaceAll('+', ' ')));
+  }
   return values;
 }
 
