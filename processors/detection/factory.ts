@@ -12,6 +12,7 @@ import type { RuleSet } from './rules/types.js';
 import { loadApiSpec, type ApiSpecDocument } from './openapi.js';
 import { StateStore } from './persist.js';
 import type { DetectionStageOptions, DetectionStageResult } from './worker.js';
+import { unpackMatches } from './matches.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
@@ -166,7 +167,7 @@ class DetectionProcessor implements Processor {
         marked = ingested.markedBytes;
       }
       if (marked) batch.replaceBytes(marked, batch.itemCount);
-      this.settings.shared.engine.process(result.matches);
+      this.settings.shared.engine.process(unpackMatches(result.matches));
     }
     this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: batch.signal }, batch.itemCount);
     await this.settings.next.consume(batch);
