@@ -4,7 +4,8 @@ import type { Logger } from '../../core/logger.js';
 import type { Counter } from '../../core/telemetry/metrics.js';
 import type { Rule } from './rules/types.js';
 import type { EventMatch } from './worker.js';
-import { applyMatch, horizon, newState, resetsOnFire, rollBaseline, type Fire, type TriggerState } from './state.js';
+import { applyMatch, horizon, liveState, newState, resetsOnFire, rollBaseline, savedState, type Fire, type TriggerState } from './state.js';
+import { BoundedMap } from './bounded-map.js';
 
 /** Evidence samples a finding carries at most. */
 export const MAX_EVIDENCE = 5;
@@ -22,8 +23,8 @@ interface ActiveFinding {
 interface RuleState {
   rule: Rule;
   /** Trigger state per key, least recently used first. */
-  states: Map<string, TriggerState>;
-  active: Map<string, ActiveFinding>;
+  states: BoundedMap<TriggerState>;
+  active: BoundedMap<ActiveFinding>;
 }
 
 /** The engine's state as saved to storage; `shape` shows whether a rule changed since. */
@@ -76,7 +77,11 @@ export class DetectionEngine {
   private readonly now: () => number;
 
   constructor(private readonly options: EngineOptions) {
-    this.rules = options.rules.map((rule) => ({ rule, states: new Map(), active: new Map() }));
+    this.rules = options.rules.map((rule) => ({
+      rule,
+      states: new BoundedMap<TriggerState>(options.maxKeysPerRule, () => this.evicted(rule, 'window')),
+      active: new BoundedMap<ActiveFinding>(options.maxKeysPerRule, () => this.evicted(rule, 'active')),
+    }));
     this.now = options.now ?? Date.now;
   }
 
@@ -156,7 +161,12 @@ export class DetectionEngine {
     return {
       version: 1,
       watermark: this.watermark,
-      rules: this.rules.map((state) => ({ id: state.rule.id, shape: ruleShape(state.rule), states: [...state.states], active: [...state.active] })),
+      rules: this.rules.map((state) => ({
+        id: state.rule.id,
+        shape: ruleShape(state.rule),
+        states: [...state.states].map(([key, value]): [string, TriggerState] => [key, savedState(value)]),
+        active: [...state.active],
+      })),
     };
   }
 
@@ -167,7 +177,7 @@ export class DetectionEngine {
     for (const saved of snapshot.rules) {
       const state = this.rules.find((candidate) => candidate.rule.id === saved.id);
       if (!state || ruleShape(state.rule) !== saved.shape) continue;
-      for (const [key, value] of saved.states.slice(-this.options.maxKeysPerRule)) state.states.set(key, value);
+      for (const [key, value] of saved.states.slice(-this.options.maxKeysPerRule)) state.states.set(key, liveState(value));
       for (const [key, value] of saved.active.slice(-this.options.maxKeysPerRule)) state.active.set(key, value);
       restored += state.states.size + state.active.size;
     }
@@ -232,8 +242,10 @@ export class DetectionEngine {
     const trigger = state.rule.trigger;
     if (trigger.kind === 'single') return { samples: [match], count: 1, firstSeen: match.time };
     let keyState = state.states.get(key);
-    if (!keyState) keyState = newState(trigger, match.time) as TriggerState;
-    touch(state.states, key, keyState, this.options.maxKeysPerRule, () => this.evicted(state.rule, 'window'));
+    if (!keyState) {
+      keyState = newState(trigger, match.time) as TriggerState;
+      state.states.set(key, keyState);
+    }
     const fire = applyMatch(keyState, trigger, match, marks);
     if (fire && resetsOnFire(trigger)) state.states.delete(key);
     return fire;
@@ -248,12 +260,12 @@ export class DetectionEngine {
       return undefined;
     }
     const finding = this.createFinding(state.rule, key, match, fire);
-    touch(state.active, key, {
+    state.active.set(key, {
       finding,
       suppressUntil: match.time + state.rule.suppress,
       wallUntil: this.now() + state.rule.suppress,
       emittedCount: finding.count,
-    }, this.options.maxKeysPerRule, () => this.evicted(state.rule, 'active'));
+    });
     return structuredClone(finding);
   }
 
@@ -344,15 +356,4 @@ function iso(ms: number): string {
 function clean<T extends Record<string, string | undefined>>(value: T): T {
   for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
   return value;
-}
-
-/** Sets a map entry as the most recently used; evicts the least recently used past `max`. */
-function touch<V>(map: Map<string, V>, key: string, value: V, max: number, onEvict: () => void): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) {
-    const oldest = map.keys().next().value as string;
-    map.delete(oldest);
-    onEvict();
-  }
 }
