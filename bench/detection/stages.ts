@@ -9,7 +9,7 @@ import { lineParser } from '../../receivers/gatewaylog/worker.js';
 import { createDefaultConfig } from '../../processors/detection/config.js';
 import { DetectionEngine } from '../../processors/detection/engine.js';
 import { rulesFor } from '../../processors/detection/factory.js';
-import { DetectionStage, type DetectionStageResult, type EventMatch } from '../../processors/detection/worker.js';
+import { DetectionStage, type DetectionStageResult } from '../../processors/detection/worker.js';
 import { eventFromFields, type HttpEvent } from '../../processors/detection/event.js';
 import { unpackMatches } from '../../processors/detection/matches.js';
 import { labeledRequests, requestFields } from '../../test/helpers/attack-corpus.js';
@@ -52,19 +52,22 @@ interface Timing {
   perRound: number[];
   /** Events per round. */
   events: number;
-  /** The matches of the last round. */
-  matches: EventMatch[];
+  /** Matches per round. */
+  matches: number;
 }
 
-/**
- * Times `round` over the warm-up and timed rounds. Each round returns the events it handled and
- * the CPU microseconds it spent on them. The last round's matches are kept for the engine.
- */
-function timeRounds(round: (matches: EventMatch[]) => { events: number; micros: number }): Timing {
-  const timing: Timing = { perRound: [], events: 0, matches: [] };
+/** Counts of one round: events handled, matches made, and the CPU microseconds spent on them. */
+interface Round {
+  events: number;
+  matches: number;
+  micros: number;
+}
+
+/** Times `round` over the warm-up and timed rounds. */
+function timeRounds(round: () => Round): Timing {
+  const timing: Timing = { perRound: [], events: 0, matches: 0 };
   for (let index = 0; index < WARM_UP_ROUNDS + rounds; index++) {
-    const matches: EventMatch[] = [];
-    const { events, micros } = round(matches);
+    const { events, matches, micros } = round();
     if (index < WARM_UP_ROUNDS) continue;
     timing.perRound.push(micros / events);
     timing.events = events;
@@ -80,9 +83,10 @@ const results = { traces: [] as Uint8Array[], logs: [] as Uint8Array[] };
  * Runs the stage over fresh requests and clones each result as postMessage would; `make` builds
  * each request untimed, since the stage marks what it reads.
  */
-function stageRound(signal: 'traces' | 'logs', count: number, make: (index: number) => ExportRequest): (matches: EventMatch[]) => { events: number; micros: number } {
-  return (matches) => {
+function stageRound(signal: 'traces' | 'logs', count: number, make: (index: number) => ExportRequest): () => Round {
+  return () => {
     let events = 0;
+    let matches = 0;
     let micros = 0;
     results[signal] = [];
     for (let index = 0; index < count; index++) {
@@ -93,9 +97,9 @@ function stageRound(signal: 'traces' | 'logs', count: number, make: (index: numb
       micros += cpuMicros() - start;
       events += result.events;
       results[signal].push(cloned);
-      for (const match of unpackMatches(result.matches)) matches.push(match);
+      matches += result.matches.count;
     }
-    return { events, micros };
+    return { events, matches, micros };
   };
 }
 
@@ -121,10 +125,12 @@ async function logTiming(): Promise<Timing> {
 
 function corpusTiming(): Timing {
   const events: HttpEvent[] = labeledRequests().map((row) => eventFromFields(requestFields(row), Date.UTC(2024, 0, 1), stage.extractOptions));
-  return timeRounds((matches) => {
+  return timeRounds(() => {
+    const writer = stage.matchWriter();
     const start = cpuMicros();
-    for (const event of events) stage.evaluate(event, matches);
-    return { events: events.length, micros: cpuMicros() - start };
+    for (const event of events) stage.evaluate(event, writer);
+    const micros = cpuMicros() - start;
+    return { events: events.length, matches: writer.finish().count, micros };
   });
 }
 
@@ -150,23 +156,25 @@ function round2(value: number): number {
 }
 
 const spans = spanTiming();
-const spanResults = results.traces;
+const spansMain = mainThreadMicros(results.traces, spans.events);
+const spanBytes = results.traces.reduce((sum, bytes) => sum + bytes.length, 0);
+results.traces = [];
 const logs = await logTiming();
+const logsMain = mainThreadMicros(results.logs, logs.events);
+const logBytes = results.logs.reduce((sum, bytes) => sum + bytes.length, 0);
+results.logs = [];
 const corpus = corpusTiming();
 const report = {
   rounds,
   cpu_us_per_event: {
     spans_worker: median(spans.perRound),
-    spans_main: mainThreadMicros(spanResults, spans.events),
+    spans_main: spansMain,
     access_log_worker: median(logs.perRound),
-    access_log_main: mainThreadMicros(results.logs, logs.events),
+    access_log_main: logsMain,
     corpus_evaluate: median(corpus.perRound),
   },
   corpus_events_per_cpu_second: Math.round(1e6 / median(corpus.perRound)),
-  matches_per_event: { spans: round2(spans.matches.length / spans.events), access_log: round2(logs.matches.length / logs.events) },
-  cloned_bytes_per_event: {
-    spans: Math.round(spanResults.reduce((sum, bytes) => sum + bytes.length, 0) / spans.events),
-    access_log: Math.round(results.logs.reduce((sum, bytes) => sum + bytes.length, 0) / logs.events),
-  },
+  matches_per_event: { spans: round2(spans.matches / spans.events), access_log: round2(logs.matches / logs.events) },
+  cloned_bytes_per_event: { spans: Math.round(spanBytes / spans.events), access_log: Math.round(logBytes / logs.events) },
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

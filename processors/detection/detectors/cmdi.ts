@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { charClasses, DIGIT, LETTER, SPACE } from '../chars.js';
 import { globMatches } from './glob.js';
@@ -270,12 +270,12 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
   return globbedPath(text);
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, location, classes) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : '', classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 export const commandInjection: Detector = {

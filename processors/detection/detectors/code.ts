@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { NeedleSet } from './needles.js';
 
@@ -138,10 +138,10 @@ export function detectCodeInjection(value: string): string | undefined {
   return findMarker(value) ?? findPhp(value) ?? findLdap(value);
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectCodeInjection, agents);
+  return inspectValues(values, detectCodeInjection, caches);
 }
 
 export const codeInjection: Detector = {

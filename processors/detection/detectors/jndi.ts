@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { BACKSLASH, charClasses, DOLLAR } from '../chars.js';
 import { decodeScriptEscapes } from './xss.js';
@@ -61,12 +61,12 @@ export function detectJndi(input: string, classes = charClasses(input)): string 
   return undefined;
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, _location, classes) => detectJndi(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 export const jndiLookup: Detector = {

@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { charClasses, DOLLAR, DOT, QUOTE } from '../chars.js';
 
@@ -60,12 +60,12 @@ export function detectNoSqlInjection(value: string, classes = charClasses(value)
   return javascriptBreakout(value);
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, _location, classes) => detectNoSqlInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 /** Parameter names as sent, since `user[$ne]` is a name, and the view lists only odd names. */

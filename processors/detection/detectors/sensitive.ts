@@ -30,6 +30,9 @@ const ARCHIVE_EXTENSIONS = ['.zip', '.tar', '.tar.gz', '.tgz', '.tar.bz2', '.rar
 /** Archive names that mean "the whole site or database", not a product download. */
 const ARCHIVE_NAMES = ['backup', 'backups', 'site', 'www', 'wwwroot', 'web', 'html', 'public_html', 'htdocs', 'db', 'database', 'dump', 'data', 'old', 'new', 'test', 'src', 'source', 'app', 'code', 'files', 'home', 'root', 'admin', 'export'];
 
+/** The last extensions of every backup, log, dump and archive name above (`.gz` of `.sql.gz`), to rule the rest out at once. */
+const FINAL_EXTENSIONS = new Set([...BACKUP_SUFFIXES, '.log', ...DUMP_EXTENSIONS, ...ARCHIVE_EXTENSIONS].map((suffix) => suffix.slice(suffix.lastIndexOf('.'))));
+
 /** Hidden files and folders a web root may hold by accident; `.well-known` is the one meant to be public (RFC 8615). */
 function isHiddenSegment(segment: string): boolean {
   return segment.length > 1 && segment[0] === '.' && /[a-z_]/.test(segment[1]) && segment !== '.well-known';
@@ -69,7 +72,7 @@ export function detectSensitiveFile(path: string): string | undefined {
 
 /** Checks the last segment for backup, log, dump and archive names, which all end in `.` and a suffix or in `~`. */
 function fileNameMatch(name: string): string | undefined {
-  if (name.indexOf('.') < 0 && name.indexOf('~') < 0) return undefined;
+  if (!name.endsWith('~') && !FINAL_EXTENSIONS.has(name.slice(name.lastIndexOf('.')))) return undefined;
   for (const backup of BACKUP_SUFFIXES) {
     if (!name.endsWith(backup)) continue;
     const stem = name.slice(0, -backup.length);

@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import { inspected, type EventView, type Inspected } from '../view.js';
 import { AMPERSAND, ANGLE, AT, charClasses, COLON, COMMA, DASH, EQUALS, EXCLAMATION, HASH, LETTER, PAREN, PIPE, PLUS, QUOTE, SEMICOLON, WILDCARD, WORD } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -380,12 +380,12 @@ export function detectSqlInjection(value: string, classes = charClasses(value)):
   return undefined;
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, _location, classes) => detectSqlInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 /** Path segments as they are and, where they hold `+`, with `+` read as a space as some frameworks do. */

@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { ANGLE, AT, BACKSLASH, BRACE, charClasses, DOT, HASH, PLUS } from '../chars.js';
 import { decodeScriptEscapes } from './xss.js';
@@ -86,12 +86,12 @@ export function detectTemplateInjection(input: string, classes = charClasses(inp
   return undefined;
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, _location, classes) => detectTemplateInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 export const templateInjection: Detector = {

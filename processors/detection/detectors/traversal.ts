@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { BACKSLASH, charClasses, DOT, SLASH } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -110,12 +110,12 @@ export function detectPathTraversal(rawPath: string, path: string): string | und
   return undefined;
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, _location, classes) => detectTraversal(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 export const pathTraversal: Detector = {

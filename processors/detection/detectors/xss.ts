@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { ANGLE, BACKSLASH, BRACKET, charClasses, COLON, DOT, EQUALS, EXCLAMATION, PAREN, PLUS, QUOTE } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -274,12 +274,12 @@ export function detectXss(input: string, classes = charClasses(input)): string |
   return undefined;
 }
 
-const agents = new AgentCache();
+const caches = new RepeatCaches();
 
 const check: ValueCheck = (value, _location, classes) => detectXss(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, agents);
+  return inspectValues(values, check, caches);
 }
 
 export const crossSiteScripting: Detector = {
