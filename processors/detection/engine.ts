@@ -18,6 +18,12 @@ interface ActiveFinding {
   wallUntil: number;
   /** The count last emitted, to tell whether an update is due. */
   emittedCount: number;
+  /**
+   * The latest event time counted, in milliseconds, when it is later than `finding.last_seen`.
+   * Repeats only raise this number; `finding.last_seen` is written from it when the finding is
+   * emitted or saved, since formatting a date per repeat cost more than counting it.
+   */
+  lastSeenMs?: number;
 }
 
 interface RuleState {
@@ -165,7 +171,10 @@ export class DetectionEngine {
         id: state.rule.id,
         shape: ruleShape(state.rule),
         states: [...state.states].map(([key, value]): [string, TriggerState] => [key, savedState(value)]),
-        active: [...state.active],
+        active: [...state.active].map(([key, active]): [string, ActiveFinding] => {
+          syncLastSeen(active);
+          return [key, active];
+        }),
       })),
     };
   }
@@ -224,7 +233,7 @@ export class DetectionEngine {
     const active = state.active.get(key);
     if (active) {
       if (match.time < active.suppressUntil && state.rule.trigger.kind !== 'baseline') {
-        addRepeat(active.finding, match);
+        addRepeat(active, match);
         return undefined;
       }
       if (match.time >= active.suppressUntil) {
@@ -255,6 +264,7 @@ export class DetectionEngine {
   private raise(state: RuleState, key: string, match: EventMatch, fire: Fire): Finding | undefined {
     const active = state.active.get(key);
     if (active) {
+      syncLastSeen(active);
       active.finding.count += fire.count;
       active.finding.last_seen = iso(Math.max(match.time, Date.parse(active.finding.last_seen)));
       return undefined;
@@ -311,6 +321,7 @@ export class DetectionEngine {
 
   /** Returns the update to emit for a finding whose suppression ended, if repeats were counted. */
   private finish(active: ActiveFinding): Finding | undefined {
+    syncLastSeen(active);
     if (active.finding.count <= active.emittedCount) return undefined;
     return { ...structuredClone(active.finding), id: randomUUID(), status: 'update', time: active.finding.last_seen };
   }
@@ -334,11 +345,19 @@ function keyOf(rule: Rule, match: EventMatch): string | undefined {
   return parts.join('\u0000');
 }
 
-function addRepeat(finding: Finding, match: EventMatch): void {
+function addRepeat(active: ActiveFinding, match: EventMatch): void {
+  const finding = active.finding;
   finding.count++;
-  const time = iso(match.time);
-  if (time > finding.last_seen) finding.last_seen = time;
+  if (match.time > (active.lastSeenMs ?? 0)) active.lastSeenMs = match.time;
   if (finding.evidence.length < MAX_EVIDENCE) finding.evidence.push(evidenceOf(match));
+}
+
+/** Writes a repeat's later event time into the finding's `last_seen`. */
+function syncLastSeen(active: ActiveFinding): void {
+  if (active.lastSeenMs === undefined) return;
+  const time = iso(active.lastSeenMs);
+  if (time > active.finding.last_seen) active.finding.last_seen = time;
+  active.lastSeenMs = undefined;
 }
 
 function evidenceOf(match: EventMatch): Evidence {

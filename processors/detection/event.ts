@@ -128,19 +128,40 @@ type KnownKey = (typeof KNOWN_KEYS)[number];
 /** Each known key's slot, its index in KNOWN_KEYS. */
 const SLOT = Object.fromEntries(KNOWN_KEYS.map((key, index) => [key, index])) as Record<KnownKey, number>;
 
-/** Slots by attribute key, for the known keys and each identity source attribute. */
-type KeySlots = Map<string, number>;
+/**
+ * Slots by attribute key, for the known keys and each identity source attribute. Decoded keys are
+ * new strings on every request, so finding one in a Map would hash it first. `byLength` lists the
+ * keys of each length instead, and a key is found by comparing it with those few.
+ */
+interface KeySlots {
+  byName: Map<string, number>;
+  /** Per key length, the keys of that length and their slots. */
+  byLength: [string, number][][];
+  /** A scratch array of one entry per slot, reused by each AttributeIndex in turn. */
+  values: (IAnyValue | null | undefined)[];
+}
 
 const slotsByOptions = new WeakMap<ExtractOptions, KeySlots>();
 
 function keySlots(options: ExtractOptions): KeySlots {
   let slots = slotsByOptions.get(options);
   if (!slots) {
-    slots = new Map(KNOWN_KEYS.map((key, index) => [key, index]));
-    for (const source of options.identitySources) if (source.type === 'attribute' && !slots.has(source.name)) slots.set(source.name, slots.size);
+    const bySlot: string[] = [...KNOWN_KEYS];
+    for (const source of options.identitySources) if (source.type === 'attribute' && !bySlot.includes(source.name)) bySlot.push(source.name);
+    const byLength: [string, number][][] = [];
+    bySlot.forEach((key, slot) => (byLength[key.length] ??= []).push([key, slot]));
+    slots = { byName: new Map(bySlot.map((key, slot) => [key, slot])), byLength, values: new Array(bySlot.length).fill(undefined) };
     slotsByOptions.set(options, slots);
   }
   return slots;
+}
+
+/** Finds the slot of an attribute key, or -1 when extraction does not read it. */
+function slotOf(slots: KeySlots, key: string): number {
+  const candidates = slots.byLength[key.length];
+  if (candidates === undefined) return -1;
+  for (let i = 0; i < candidates.length; i++) if (candidates[i][0] === key) return candidates[i][1];
+  return -1;
 }
 
 /**
@@ -149,17 +170,20 @@ function keySlots(options: ExtractOptions): KeySlots {
  * scan of the whole list per key.
  */
 class AttributeIndex {
-  private readonly values: (IAnyValue | null | undefined)[] = [];
+  /** The slots' shared scratch array; valid until the next AttributeIndex is built. */
+  private readonly values: (IAnyValue | null | undefined)[];
   headers: Record<string, string> | undefined;
 
   constructor(attributes: Attributes, private readonly slots: KeySlots) {
+    this.values = slots.values;
+    this.values.fill(undefined);
     if (!attributes) return;
     let headerCount = 0;
     for (let i = 0; i < attributes.length; i++) {
       const attribute = attributes[i];
       const key = attribute.key ?? '';
-      const slot = slots.get(key);
-      if (slot !== undefined) {
+      const slot = slotOf(slots, key);
+      if (slot >= 0) {
         if (this.values[slot] === undefined) this.values[slot] = attribute.value ?? null;
         continue;
       }
@@ -174,7 +198,7 @@ class AttributeIndex {
 
   /** Reads an attribute by name, as `text` does; identity sources may name any attribute. */
   textOf(key: string): string | undefined {
-    const slot = this.slots.get(key);
+    const slot = this.slots.byName.get(key);
     return slot === undefined ? undefined : this.text(slot);
   }
 

@@ -140,24 +140,30 @@ function applyDistinct(state: DistinctState, trigger: DistinctTrigger, match: Ev
   if (value === undefined || value === '') return undefined;
   const values = distinctValues(state);
   const text = String(value);
+  const flag = marked ? 1 : 0;
   const existing = values.get(text);
   if (existing) {
-    state.shared = (state.shared ?? 0) - existing[1];
-    values.delete(text);
+    // A repeat is updated in place instead of moved to the end, which costs a delete and an
+    // insert; entries behind it that the window left are found by the sweep before judging.
+    state.shared = (state.shared ?? 0) + flag - existing[1];
+    existing[0] = match.time;
+    existing[1] = flag;
+  } else {
+    values.set(text, [match.time, flag]);
+    state.shared = (state.shared ?? 0) + flag;
   }
-  values.set(text, [match.time, marked ? 1 : 0]);
-  if (marked) state.shared = (state.shared ?? 0) + 1;
 
   const start = match.time - trigger.window;
   const cap = trigger.threshold * DISTINCT_CAP_FACTOR;
-  // Least recent first: drop values older than the window and any past the cap.
-  for (const [oldest, [time, flag]] of values) {
-    if (time >= start && values.size <= cap) break;
+  // Oldest insertion first: drop values older than the window and any past the cap.
+  for (const [oldest, entry] of values) {
+    if (entry[0] >= start && values.size <= cap) break;
     values.delete(oldest);
-    state.shared = (state.shared ?? 0) - flag;
+    state.shared -= entry[1];
   }
   keepSample(state.samples, match);
 
+  if (values.size >= trigger.threshold) sweepDistinct(state, values, start);
   const size = values.size;
   if (size < trigger.threshold) return undefined;
   const reasons: string[] = [];
@@ -173,6 +179,15 @@ function applyDistinct(state: DistinctState, trigger: DistinctTrigger, match: Ev
   let firstSeen = Infinity;
   for (const [time] of values.values()) if (time < firstSeen) firstSeen = time;
   return { samples: state.samples, count: size, firstSeen, reason: `${size} distinct ${trigger.field} values${reasons.length > 0 ? `; ${reasons.join('; ')}` : ''}` };
+}
+
+/** Drops every value older than the window, wherever it sits in the map. */
+function sweepDistinct(state: DistinctState, values: Map<string, [number, number]>, start: number): void {
+  for (const [text, entry] of values) {
+    if (entry[0] >= start) continue;
+    values.delete(text);
+    state.shared = (state.shared ?? 0) - entry[1];
+  }
 }
 
 /** Returns the live map of a distinct state, converting saved state (an array) on first use. */

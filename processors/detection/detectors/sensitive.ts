@@ -1,4 +1,5 @@
 import type { Detector } from './detector.js';
+import { NeedleSet } from './needles.js';
 import type { EventView } from '../view.js';
 
 /*
@@ -50,8 +51,12 @@ function segmentMatch(segment: string): string | undefined {
   return undefined;
 }
 
+/** Sensitive names and `actuator`: a path without any of them, and without a hidden segment, needs only the file-name checks. */
+const SEGMENT_NAMES = new NeedleSet([...SENSITIVE_SEGMENTS, 'actuator']);
+
 /** Checks a decoded, lower-cased path; returns what was found, or undefined. */
 export function detectSensitiveFile(path: string): string | undefined {
+  if (path[0] !== '.' && path.indexOf('/.') < 0 && SEGMENT_NAMES.first(path) === undefined) return fileNameMatch(lastSegment(path));
   const segments = path.split('/');
   let name = '';
   for (let i = 0; i < segments.length; i++) {
@@ -68,6 +73,13 @@ export function detectSensitiveFile(path: string): string | undefined {
     }
   }
   return fileNameMatch(name);
+}
+
+/** Returns the last segment that is not empty. */
+function lastSegment(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
 }
 
 /** Checks the last segment for backup, log, dump and archive names, which all end in `.` and a suffix or in `~`. */
