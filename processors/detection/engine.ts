@@ -20,8 +20,8 @@ interface ActiveFinding {
   emittedCount: number;
   /**
    * The latest event time counted, in milliseconds, when it is later than `finding.last_seen`.
-   * Repeats only raise this number; `finding.last_seen` is written from it when the finding is
-   * emitted or saved, since formatting a date per repeat cost more than counting it.
+   * Repeats only raise this number, because formatting a date per repeat cost more than counting
+   * it. `finding.last_seen` is written from it when the finding is emitted or saved.
    */
   lastSeenMs?: number;
 }

@@ -143,8 +143,8 @@ function applyDistinct(state: DistinctState, trigger: DistinctTrigger, match: Ev
   const flag = marked ? 1 : 0;
   const existing = values.get(text);
   if (existing) {
-    // A repeat is updated in place instead of moved to the end, which costs a delete and an
-    // insert; entries behind it that the window left are found by the sweep before judging.
+    // A repeat is updated in place, because moving it to the end costs a delete and an insert.
+    // Entries behind it that the window left are found by the sweep before judging.
     state.shared = (state.shared ?? 0) + flag - existing[1];
     existing[0] = match.time;
     existing[1] = flag;
