@@ -1,6 +1,6 @@
 import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
-import { charClasses, DIGIT, LETTER, SPACE } from '../chars.js';
+import { charClasses, DIGIT, LETTER, PLUS, SPACE } from '../chars.js';
 import { globMatches } from './glob.js';
 
 /*
@@ -67,6 +67,8 @@ export function deobfuscateShell(value: string): string {
   let text = value;
   if (text.indexOf('$') >= 0) {
     text = text.replace(/\$\{ifs\}|\$ifs(?:\$9)?/g, ' ');
+    // `${SHELL}` names a shell; it is kept as `$shell` rather than dropped as an empty expansion.
+    text = text.replace(/\$\{(shell|bash|0)\}/g, '$$$1');
     text = text.replace(/\$[@!*#?_-]|\$\{[a-z_]{0,8}\}|\$\(\)/g, '');
   }
   if (text.indexOf('``') >= 0) text = text.replaceAll('``', '');
@@ -114,34 +116,92 @@ function isSystemArgument(word: string): boolean {
   return word[0] === '>' || word[0] === '<' || /^\/(?:etc|bin|sbin|usr|proc|dev|tmp|var|root|home|sys|opt)(?:\/|$)/.test(word) || /^[a-z]:\\/.test(word);
 }
 
+/** Commands that send HTTP requests themselves, so their bare name is a plausible user agent. */
+const HTTP_CLIENTS = new Set(['wget', 'curl', 'fetch', 'lwp-download', 'python', 'python3', 'perl', 'ruby', 'php', 'java', 'node', 'nodejs', 'powershell', 'pwsh']);
+
+/** Prefixes that only run the command after them, with no everyday sense: `sudo id`, `nohup nc …`. */
+const COMMAND_ONLY_PREFIXES = new Set(['sudo', 'nohup', 'strace', 'xargs', 'stdbuf', 'builtin']);
+
+interface CommandWords {
+  name: string;
+  rest: string[];
+  /** The prefix skipped before the name, such as `sudo` or `time`; empty when there was none. */
+  prefix: string;
+}
+
 /** Finds the command a segment runs: its first word after prefixes and `NAME=value` assignments, without a directory. */
-function commandWords(segment: string): { name: string; rest: string[] } | undefined {
+function commandWords(segment: string): CommandWords | undefined {
   const words = segment.trim().split(/\s+/).filter((word) => word.length > 0).slice(0, 16);
   let i = 0;
-  while (i < words.length - 1 && (PREFIXES.has(words[i]) || /^[a-z_][a-z0-9_]*=/.test(words[i]) || /^\$[a-z_][a-z0-9_]{0,8}$/.test(words[i]) || (words[i].startsWith('-') && i > 0))) i++;
+  let prefix = '';
+  let prefixAt = -1;
+  while (i < words.length - 1 && !SHELL_VARIABLES.has(words[i]) && (PREFIXES.has(words[i]) || /^[a-z_][a-z0-9_]*=/.test(words[i]) || /^\$[a-z_][a-z0-9_]{0,8}$/.test(words[i]) || (words[i].startsWith('-') && i > 0))) {
+    if (PREFIXES.has(words[i])) {
+      prefix = words[i];
+      prefixAt = i;
+    }
+    i++;
+  }
+
+  // `env --version`: only options follow the prefix, so the prefix is the command.
+  if (words[i]?.startsWith('-') && prefixAt >= 0) {
+    i = prefixAt;
+    prefix = '';
+  }
+
   const word = words[i];
   if (!word) return undefined;
-  if (SHELL_VARIABLES.has(word)) return { name: 'sh', rest: words.slice(i + 1) };
+  if (SHELL_VARIABLES.has(word)) return { name: 'sh', rest: words.slice(i + 1), prefix };
+  // sqlite3 also reads its dot commands with a space after the dot: `. shell`.
+  if (word === '.' && words[i + 1]) return { name: `.${words[i + 1]}`, rest: words.slice(i + 2), prefix };
   let name = word.startsWith('/') || word.startsWith('./') ? word.slice(word.lastIndexOf('/') + 1) : word;
   // cmd.exe takes options glued to the command: `bcdboot/r`.
   const slash = name.indexOf('/');
   if (slash > 0 && /^\/[a-z]$/.test(name.slice(slash))) name = name.slice(0, slash);
-  return { name: name.replace(/^[<>]+/, ''), rest: words.slice(i + 1) };
+  name = name.replace(/^[<>]+/, '');
+  // Interpreters are installed under their version too: `python3.10`, `perl5.36`.
+  const versioned = /^(python|perl|ruby|php|lua)\d+(?:\.\d+){0,2}$/.exec(name);
+  if (versioned) name = versioned[1];
+  return { name, rest: words.slice(i + 1), prefix };
+}
+
+/** Reports whether an argument names a script or batch file: `rc script.sh`, `source x.py`. */
+function isScriptArgument(word: string): boolean {
+  return /^[a-z0-9_.-]{1,63}\.(?:sh|bash|py|pl|rb|ps1|bat)$/.test(word);
 }
 
 function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): string | undefined {
   const command = commandWords(segment.text);
   if (!command) return undefined;
-  const { name, rest } = command;
-  const distinctive = COMMANDS.has(name) || (name.startsWith('ansible-') && name !== 'ansible-httpget') || name.startsWith('chef-');
+  const { name, rest, prefix } = command;
+  if (inUserAgent && rest.length === 0) {
+    // `code=ansible-console`: a command assigned to a shell variable, to run it through the variable.
+    const assigned = /^[a-z_][a-z0-9_]{0,31}=([a-z0-9._-]{1,32})$/.exec(name);
+    if (assigned && isDistinctive(assigned[1])) return assigned[1];
+  }
+  const distinctive = isDistinctive(name);
   if (!distinctive && !AMBIGUOUS_COMMANDS.has(name)) return undefined;
   if (segment.separated) return distinctive || rest.length === 0 || rest.some(isCommandArgument) ? name : undefined;
-  // A user agent names a product and its version; one that starts with a command is a command.
-  if (inUserAgent) return (distinctive && (rest.length > 0 || followed)) || rest.some(isCommandArgument) ? name : undefined;
+  // `alias x=env`: defining a shell alias.
+  if (name === 'alias' && rest.some((word) => /^[a-z_][a-z0-9_-]{0,31}=/.test(word))) return name;
+  if (inUserAgent) {
+    // A user agent names a product and its version (`curl/8.5.0`). So one that is a bare command,
+    // alone or behind a prefix that runs it, is a command.
+    if (rest.length === 0 && !followed && !HTTP_CLIENTS.has(name) && (segment.text.trim() === name || (prefix !== '' && distinctive))) return name;
+    return (distinctive && (rest.length > 0 || followed)) || rest.some(isCommandArgument) ? name : undefined;
+  }
   // At the start of a value, a command needs an argument shape, or a separator after it (`whoami;`).
-  // An everyday word needs an argument only an attack has: a system path or a redirection.
-  if (distinctive) return rest.some(isCommandArgument) || (followed && rest.length === 0) ? name : undefined;
-  return rest.some(isSystemArgument) ? name : undefined;
+  // An everyday word needs an argument only an attack has: a system path, a redirection or a script.
+  if (distinctive) {
+    if (rest.some(isCommandArgument) || (followed && rest.length === 0)) return name;
+    // Hyphenated names (`apt-get`, `aa-disable`) and a prefix that only runs commands are no prose.
+    return (name.includes('-') || COMMAND_ONLY_PREFIXES.has(prefix)) && rest.length > 0 ? name : undefined;
+  }
+  return rest.some(isSystemArgument) || rest.some(isScriptArgument) ? name : undefined;
+}
+
+function isDistinctive(name: string): boolean {
+  return COMMANDS.has(name) || (name.startsWith('ansible-') && name !== 'ansible-httpget') || name.startsWith('chef-');
 }
 
 /**
@@ -150,8 +210,9 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
  */
 function obfuscatedCommand(value: string): string | undefined {
   for (const word of value.split(/[\s;|&]+/).slice(0, 32)) {
-    if (!/[a-z]['"\\`$][^\s]*[a-z]|^['"][a-z]{1,3}['"][a-z]/.test(word)) continue;
-    const plain = deobfuscateShell(word).replace(/^[<>(]+/, '');
+    if (!/[a-z]['"\\`$][^\s]*[a-z]|^['"][a-z]{1,3}['"][a-z]|[a-z](?:``|\$\(\)|\$\{\})$/.test(word)) continue;
+    // An unset variable glued to a word expands to nothing: `sh$xx` runs `sh`.
+    const plain = deobfuscateShell(word).replace(/([a-z])\$[a-z_][a-z0-9_]{0,15}/g, '$1').replace(/^[<>(]+/, '');
     const name = plain.startsWith('/') ? plain.slice(plain.lastIndexOf('/') + 1) : plain;
     if (name !== word && (COMMANDS.has(name) || AMBIGUOUS_COMMANDS.has(name) || PREFIXES.has(name))) return name;
   }
@@ -202,11 +263,12 @@ function batchSyntax(text: string): string | undefined {
     const inAtTight = inAt >= 0 ? inAt : rest.indexOf(' in(');
     if (inAtTight > 0 && rest.indexOf('%') > 0 && rest.indexOf('%') < inAtTight && /\)\s?do\b/.test(rest.slice(inAtTight))) return 'for loop';
   }
-  const ifAt = compact.search(/(?:^|[\s&|;(])if /);
+  const ifAt = compact.search(/(?:^|[\s&|;(])if(?: |\/i )/);
   if (ifAt >= 0) {
-    const rest = compact.slice(ifAt, ifAt + 200).trim().slice(3).replace(/^\/i /, '').replace(/^not /, '');
+    const rest = compact.slice(ifAt, ifAt + 200).trim().replace(/^if ?(?:\/i )?/, '').replace(/^not /, '');
     if (/^(?:exist|defined|errorlevel|cmdextversion) /.test(rest)) return `if ${rest.split(' ')[0]}`;
-    if (/^\S{1,40} ?(?:==|equ |neq |lss |leq |gtr |geq )\s?\S/.test(rest)) return 'if comparison';
+    // Operands may be quoted: `if "a b" == "a b" echo same`.
+    if (/^(?:"[^"]{0,40}"|\S{1,40}) ?(?:==|equ |neq |lss |leq |gtr |geq )\s?\S/.test(rest)) return 'if comparison';
   }
   return undefined;
 }
@@ -243,12 +305,28 @@ function hasShellCharacters(value: string): boolean {
 export function detectCommandInjection(value: string, inUserAgent = false, parameter = '', classes = charClasses(value)): string | undefined {
   if (value.length < 2) return undefined;
   if (COMMAND_PARAMETERS.has(parameter)) {
-    const command = commandWords(deobfuscateShell(value))?.name;
+    // Separators before the first command change nothing: `cmd=;id`.
+    const command = commandWords(deobfuscateShell(value).replace(/^[\s;|&]+/, ''))?.name;
     if (command && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
   }
   // Words, digits and spaces alone have no separator, no shell syntax and no argument that only
   // a command takes. Of the checks below, only cmd.exe's `if` can match them.
   if (!inUserAgent && (classes & ~(LETTER | DIGIT | SPACE)) === 0) return value.indexOf('if ') >= 0 ? batchCommand(value) : undefined;
+  // `~+` and `~-` are the shell's current and previous directory; they mean nothing else alone.
+  if (value === '~+' || value === '~-') return 'tilde expansion';
+  const found = commandInValue(value, inUserAgent);
+  if (found) return found;
+  // Escaped line breaks (`\n` as two characters) end a command where the value is unescaped before use.
+  if (value.indexOf('\\n') >= 0 || value.indexOf('\\r') >= 0) {
+    const unescaped = commandInValue(value.replace(/\\[nr]/g, '\n'), inUserAgent);
+    if (unescaped) return unescaped;
+  }
+  // `;cat+/etc/passwd`: a `+` meant as a space by a form encoding applied twice.
+  if ((classes & PLUS) !== 0 && hasShellCharacters(value)) return commandInValue(value.replaceAll('+', ' '), inUserAgent);
+  return undefined;
+}
+
+function commandInValue(value: string, inUserAgent: boolean): string | undefined {
   const special = hasShellCharacters(value);
   const syntax = special ? shellSyntax(value) : undefined;
   if (syntax) return syntax;
@@ -261,7 +339,7 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
     if (command) return `${segment.separated ? 'chained ' : ''}command ${command}`;
   }
   for (const phrase of WINDOWS_PHRASES) if (text.indexOf(phrase) >= 0) return `windows ${phrase.trim()}`;
-  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchCommand(text) : undefined;
+  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchCommand(value) ?? batchCommand(text) : undefined;
   if (batch) return batch;
   const mail = mailCommand(value);
   if (mail) return `mail command ${mail} after a line break`;

@@ -94,6 +94,17 @@ function endsWithEncodedQuestionMark(rawPath: string): boolean {
 }
 
 /**
+ * Reports whether the raw query ends in `%3f` written in lower case, or in `%253f` in any case. A
+ * question mark there lets a rewrite rule that copies the query into a file path cut that path
+ * short (the Apache mod_rewrite confusion of CVE-2024-38475). Browsers (the WHATWG URL standard)
+ * and the URL encoders of Python, Go, Java and JavaScript write upper-case hex digits and encode
+ * once, so a search for "why?" arrives as `why%3F`. The other forms come from hand-made requests.
+ */
+function endsWithHandEncodedQuestionMark(rawQuery: string): boolean {
+  return rawQuery.endsWith('%3f') || rawQuery.slice(-5).toLowerCase() === '%253f';
+}
+
+/**
  * Checks the request path, raw and decoded. Clients resolve `..` segments before sending, so any
  * that remain were put there on purpose. An encoded `?` ending the path confuses servers that
  * decode before routing.
@@ -123,6 +134,9 @@ export const pathTraversal: Detector = {
   description: 'Parent-directory climbs and operating-system file references in the path, parameters, cookies and headers.',
   detect: (view: EventView) => {
     const inPath = detectPathTraversal(view.event['url.path'] ?? '', view.path);
-    return inPath ? `url.path: ${inPath}` : inspect(view.inputs);
+    if (inPath) return `url.path: ${inPath}`;
+    const query = view.event['url.query'];
+    if (query && endsWithHandEncodedQuestionMark(query)) return 'url.query: hand-encoded question mark ending the query';
+    return inspect(view.inputs);
   },
 };
