@@ -204,14 +204,22 @@ function isCompatibilityForm(code: number): boolean {
 /** Splits a query string into its decoded names and values, as a server would see them. */
 export function queryParameters(query: string): { name: string; value: string }[] {
   const parameters: { name: string; value: string }[] = [];
-  if (!query) return parameters;
-  const bounded = query.length > MAX_MATCH_LENGTH * 4 ? query.slice(0, MAX_MATCH_LENGTH * 4) : query;
-  for (const part of bounded.split('&')) {
-    if (!part) continue;
-    const equals = part.indexOf('=');
-    const rawName = equals >= 0 ? part.slice(0, equals) : part;
-    const rawValue = equals >= 0 ? part.slice(equals + 1) : '';
-    parameters.push({ name: normalize(rawName, true), value: normalize(rawValue, true) });
-  }
+  forEachQueryParameter(query, (name, value) => parameters.push({ name, value }));
   return parameters;
+}
+
+/** Calls `visit` with the decoded name and value of each parameter of a query string, in order. */
+export function forEachQueryParameter(query: string, visit: (name: string, value: string) => void): void {
+  if (!query) return;
+  const bounded = query.length > MAX_MATCH_LENGTH * 4 ? query.slice(0, MAX_MATCH_LENGTH * 4) : query;
+  for (let start = 0; start <= bounded.length;) {
+    let end = bounded.indexOf('&', start);
+    if (end < 0) end = bounded.length;
+    if (end > start) {
+      const equals = bounded.indexOf('=', start);
+      const split = equals >= 0 && equals < end;
+      visit(normalize(bounded.slice(start, split ? equals : end), true), split ? normalize(bounded.slice(equals + 1, end), true) : '');
+    }
+    start = end + 1;
+  }
 }

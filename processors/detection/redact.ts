@@ -6,7 +6,12 @@
  * not carry these.
  */
 
-const SECRET_PARAMETER = /^(?:pass(?:word|wd)?|pwd|secret|token|access_token|refresh_token|id_token|api[_-]?key|apikey|key|auth|authorization|session(?:id)?|sid|jwt|code|client_secret|private_key|signature|sig|otp|pin|ssn|card(?:_?number)?|cc|cvv)$/i;
+/** Parameter names whose values are masked, lower-case. */
+const SECRET_PARAMETERS = new Set([
+  'pass', 'password', 'passwd', 'pwd', 'secret', 'token', 'access_token', 'refresh_token', 'id_token', 'api_key', 'api-key', 'apikey',
+  'key', 'auth', 'authorization', 'session', 'sessionid', 'sid', 'jwt', 'code', 'client_secret', 'private_key', 'signature', 'sig',
+  'otp', 'pin', 'ssn', 'card', 'cardnumber', 'card_number', 'cc', 'cvv',
+]);
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g;
 /** Runs of 13 to 19 digits, optionally split by single spaces or dashes, as card numbers are written. */
@@ -54,7 +59,7 @@ function redactParameter(query: string, start: number, end: number): string | un
       // Keep the raw name when it is not valid percent-encoding.
     }
   }
-  if (SECRET_PARAMETER.test(decodedName)) return `${name}=${MASK}`;
+  if (SECRET_PARAMETERS.has(decodedName.toLowerCase())) return `${name}=${MASK}`;
   const value = query.slice(equals + 1, end);
   const masked = redactText(value);
   return masked === value ? undefined : `${name}=${masked}`;

@@ -1,5 +1,5 @@
 import type { HttpEvent } from './event.js';
-import { MAX_MATCH_LENGTH, normalize, percentDecode, queryParameters } from './decode.js';
+import { forEachQueryParameter, MAX_MATCH_LENGTH, normalize, percentDecode, queryParameters } from './decode.js';
 import { charClasses } from './chars.js';
 import type { ApiLookup, ApiSpec } from './openapi.js';
 
@@ -7,6 +7,8 @@ import type { ApiLookup, ApiSpec } from './openapi.js';
 export interface Inspected {
   /** The place the value came from: `url.path`, `url.query:id`, `user_agent.original`, `http.request.header.cookie:session`. */
   location: string;
+  /** The decoded parameter name of a query parameter's value (`id` for `url.query:id`); undefined for other values. */
+  parameter?: string;
   /** Decoded and lower-cased; see `normalize`. */
   value: string;
   /** The character classes of `value` (see chars.ts), for detectors to skip values that cannot hold their attack. */
@@ -14,8 +16,8 @@ export interface Inspected {
 }
 
 /** Builds an inspected value, computing its character classes. */
-export function inspected(location: string, value: string): Inspected {
-  return { location, value, classes: charClasses(value) };
+export function inspected(location: string, value: string, parameter?: string): Inspected {
+  return { location, parameter, value, classes: charClasses(value) };
 }
 
 /** User agents whose normalized form is remembered at most; traffic repeats a few hundred of them. */
@@ -84,8 +86,11 @@ export class EventView {
   private headerValues?: Inspected[];
   private everything?: Inspected[];
   private spec?: ApiLookup | null;
-  /** Detector results by the detector's index in `DETECTORS`: a detail, null for nothing found, undefined before the call. */
-  readonly detectorResults: (string | null | undefined)[] = [];
+  /**
+   * Detector results by the detector's index in `DETECTOR_LIST`: a detail, null for nothing
+   * found, undefined before the call. Created by the first detector condition that runs.
+   */
+  detectorResults?: (string | null | undefined)[];
   /** Indexes of the detectors called so far, in call order, for the finding's details. */
   readonly detectorsCalled: number[] = [];
   /** Macro results by the macro's slot, assigned when conditions are compiled. */
@@ -117,11 +122,12 @@ export class EventView {
   /** Decoded query parameter values, and the names too when they are long or odd. */
   get query(): Inspected[] {
     if (!this.parameters) {
-      this.parameters = [];
-      for (const { name, value } of queryParameters(this.event['url.query'] ?? '')) {
-        this.parameters.push(inspected(`url.query:${name.slice(0, 64)}`, value));
-        if (isOddName(name)) this.parameters.push(inspected('url.query', name));
-      }
+      const parameters: Inspected[] = [];
+      forEachQueryParameter(this.event['url.query'] ?? '', (name, value) => {
+        parameters.push(inspected(`url.query:${name.slice(0, 64)}`, value, name));
+        if (isOddName(name)) parameters.push(inspected('url.query', name));
+      });
+      this.parameters = parameters;
     }
     return this.parameters;
   }

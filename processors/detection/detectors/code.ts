@@ -76,8 +76,9 @@ const MARKER_SET = new NeedleSet(MARKERS.map((marker) => marker.needle));
 /** Returns the marker found with the lowest rank (PHP before Java before Node.js before Python), or undefined. */
 function findMarker(value: string): string | undefined {
   let best: { label: string; rank: number } | undefined;
-  for (const { needle } of MARKER_SET.hits(value)) {
-    const marker = MARKERS[needle];
+  const hits = MARKER_SET.hits(value);
+  for (let i = 0; i < hits.length; i++) {
+    const marker = MARKERS[hits[i].needle];
     if (!best || marker.rank < best.rank) best = marker;
     if (best.rank === 0) break;
   }
@@ -94,7 +95,9 @@ function isWordCharacter(char: string | undefined): boolean {
  * plain space, so prose such as "paper pack (8.5x11)" is no call.
  */
 function findCall(value: string): string | undefined {
-  for (const { needle, start } of PHP_FUNCTION_SET.hits(value)) {
+  const hits = PHP_FUNCTION_SET.hits(value);
+  for (let i = 0; i < hits.length; i++) {
+    const { needle, start } = hits[i];
     const name = PHP_FUNCTIONS[needle];
     if (isWordCharacter(value[start - 1])) continue;
     let j = start + name.length;

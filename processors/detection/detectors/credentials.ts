@@ -35,15 +35,16 @@ function credentialParameter(name: string, value: string): string | undefined {
   return undefined;
 }
 
-const QUERY_LOCATION = 'url.query:';
-
 export const credentialsInQuery: Detector = {
   name: 'credentials_in_query',
   description: 'Passwords, API keys, tokens, session ids and JWTs in the query string, or a session id in the path.',
   detect: (view: EventView) => {
-    for (const item of view.query) {
-      if (!item.location.startsWith(QUERY_LOCATION)) continue;
-      const found = credentialParameter(item.location.slice(QUERY_LOCATION.length), item.value);
+    const query = view.query;
+    for (let i = 0; i < query.length; i++) {
+      const { parameter, value } = query[i];
+      if (parameter === undefined) continue;
+      // Locations hold names cut to 64 characters; the finding names the parameter as they do.
+      const found = credentialParameter(parameter.length > 64 ? parameter.slice(0, 64) : parameter, value);
       if (found) return found;
     }
     const path = view.path;

@@ -1,6 +1,6 @@
 import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import { inspected, type EventView, type Inspected } from '../view.js';
-import { AMPERSAND, ANGLE, AT, charClasses, COLON, COMMA, DASH, DOT, EQUALS, EXCLAMATION, HASH, LETTER, PAREN, PIPE, PLUS, QUOTE, SEMICOLON, WILDCARD, WORD } from '../chars.js';
+import { AMPERSAND, ANGLE, AT, charClasses, COLON, COMMA, DASH, DOT, EQUALS, EXCLAMATION, HASH, LETTER, PAREN, PIPE, PLUS, QUOTE, SEMICOLON, SLASH, WILDCARD, WORD } from '../chars.js';
 import { NeedleSet } from './needles.js';
 import { isSpace, rewriteInlineComments, tokenize, type Token } from './sql-tokens.js';
 
@@ -508,6 +508,16 @@ function inspect(values: Inspected[]): string | undefined {
   return inspectValues(values, check, caches);
 }
 
+/**
+ * Reports whether any segment of a path could pass `worthTokenizing`. A path of words and
+ * slashes alone, such as `/api/orders/1234`, has segments of words alone, and those need one of
+ * the few words that fit a single token.
+ */
+function segmentsMayHoldSql(path: string): boolean {
+  if ((charClasses(path) & ~(WORD | SLASH)) !== 0) return true;
+  return path.indexOf('shutdown') >= 0 || path.indexOf('union') >= 0 || CATALOG_WORDS.first(path) !== undefined;
+}
+
 /** Path segments as they are and, where they hold `+`, with `+` read as a space as some frameworks do. */
 function pathValues(segments: Inspected[]): Inspected[] {
   let values = segments;
@@ -523,5 +533,5 @@ export const sqlInjection: Detector = {
   name: 'sqli',
   description: 'SQL injection in query parameters, path segments, cookies and headers, found by tokenizing the decoded values as SQL.',
   // Comments may hold slashes (`sleep(/*x*/12)`), which split segments, so such a path is also judged whole.
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect(pathValues(view.segments)) ?? (view.path.indexOf('/*') >= 0 ? inspect(view.pathAsInput) : undefined),
+  detect: (view: EventView) => inspect(view.inputs) ?? (segmentsMayHoldSql(view.path) ? inspect(pathValues(view.segments)) : undefined) ?? (view.path.indexOf('/*') >= 0 ? inspect(view.pathAsInput) : undefined),
 };

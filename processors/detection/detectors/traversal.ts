@@ -39,7 +39,9 @@ const SYSTEM_PATH_SET = new NeedleSet(SYSTEM_PATHS);
 
 /** Finds a system path in slash-normalized text; returns it or undefined. */
 export function findSystemPath(text: string, inUrlPath = false): string | undefined {
-  for (const { needle, start } of SYSTEM_PATH_SET.hits(text)) {
+  const hits = SYSTEM_PATH_SET.hits(text);
+  for (let i = 0; i < hits.length; i++) {
+    const { needle, start } = hits[i];
     const path = SYSTEM_PATHS[needle];
     if (inUrlPath && VALUE_ONLY.has(path)) continue;
     const before = start === 0 ? '/' : text[start - 1];

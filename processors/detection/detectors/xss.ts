@@ -236,7 +236,8 @@ function findSinkIn(value: string): string | undefined {
   const hits = SINK_SET.hits(value);
   if (hits.length === 0) return undefined;
   const scripted = /["'<>;`[\]{}]/.test(value);
-  for (const { needle, start } of hits) {
+  for (let i = 0; i < hits.length; i++) {
+    const { needle, start } = hits[i];
     const sink = SCRIPT_SINKS[needle];
     const before = start === 0 ? '' : value[start - 1];
     if (before !== '' && /[a-z0-9_$]/.test(before) && !sink.startsWith('.')) continue;

@@ -33,10 +33,11 @@ export function compileCondition(condition: Condition, set: RuleSet): Predicate 
     if (index === undefined) throw new Error(`unknown detector "${condition.detector}"`);
     const detector = DETECTOR_LIST[index];
     return (view) => {
-      let result = view.detectorResults[index];
+      const results = (view.detectorResults ??= new Array(DETECTOR_LIST.length));
+      let result = results[index];
       if (result === undefined) {
         result = detector.detect(view) ?? null;
-        view.detectorResults[index] = result;
+        results[index] = result;
         view.detectorsCalled.push(index);
       }
       return result !== null;
@@ -168,8 +169,10 @@ function fieldReader(field: string): (event: HttpEvent) => unknown {
 /** Collects what the view's detectors found, for the finding's evidence. */
 export function detectorDetails(view: EventView): string[] {
   const details: string[] = [];
+  const results = view.detectorResults;
+  if (!results) return details;
   for (const index of view.detectorsCalled) {
-    const result = view.detectorResults[index];
+    const result = results[index];
     if (result) details.push(`${DETECTOR_LIST[index].name}: ${result}`);
   }
   return details;
