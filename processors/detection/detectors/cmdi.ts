@@ -1,6 +1,7 @@
 import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
-import { charClasses, DIGIT, LETTER, PLUS, SPACE } from '../chars.js';
+import { ANGLE, BRACE, charClasses, DIGIT, DOLLAR, LETTER, PLUS, SPACE } from '../chars.js';
+import { NeedleSet } from './needles.js';
 import { globMatches } from './glob.js';
 
 /*
@@ -55,6 +56,7 @@ const GLOB_TARGETS = [
 ];
 /** PowerShell and cmd.exe phrases no other text has. */
 const WINDOWS_PHRASES = ['win32_process', 'invoke-wmimethod', 'get-wmiobject', 'cmd /c', 'cmd.exe /c', 'cmd /k', 'powershell -', 'powershell.exe -', '-encodedcommand', '-inputformat none', 'downloadstring(', 'downloadfile(', 'net.webclient', 'certutil -urlcache', 'bitsadmin /transfer', '%comspec%', 'regsvr32 /s', 'start-sleep -s'];
+const WINDOWS_PHRASE_SET = new NeedleSet(WINDOWS_PHRASES);
 const MAX_SEGMENTS = 64;
 /** Parameter names web shells and vulnerable tools take commands in; any command there counts. */
 const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline', 'c']);
@@ -85,15 +87,17 @@ interface Segment {
   separated: boolean;
 }
 
-const SEPARATORS = new Set([';', '|', '&', '\n', '\r', '`', '(', ')', '{', '}']);
+/** Command separators: `;`, `|`, `&`, line breaks, a backquote, parentheses and braces. */
+function isSeparator(code: number): boolean {
+  return code === 0x3b || code === 0x7c || code === 0x26 || code === 0x0a || code === 0x0d || code === 0x60 || code === 0x28 || code === 0x29 || code === 0x7b || code === 0x7d;
+}
 
 function splitCommands(text: string): Segment[] {
   const segments: Segment[] = [];
   let start = 0;
   let separated = false;
   for (let i = 0; i <= text.length && segments.length < MAX_SEGMENTS; i++) {
-    const char = text[i];
-    if (i < text.length && !SEPARATORS.has(char)) continue;
+    if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
     if (i > start) segments.push({ text: text.slice(start, i), separated });
     separated = true;
     start = i + 1;
@@ -170,7 +174,27 @@ function isScriptArgument(word: string): boolean {
   return /^[a-z0-9_.-]{1,63}\.(?:sh|bash|py|pl|rb|ps1|bat)$/.test(word);
 }
 
+/**
+ * Reports whether a segment's first word can lead to a command: a command or prefix itself, or a
+ * word that `commandWords` rewrites (a path, an assignment, a variable, a versioned interpreter).
+ * Most segments of other attacks' payloads start with neither, and skip the word splitting.
+ */
+function mayStartCommand(text: string): boolean {
+  let start = 0;
+  while (start < text.length && isSpace(text.charCodeAt(start))) start++;
+  let end = start;
+  while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
+  if (end === start) return false;
+  const word = text.slice(start, end);
+  return /[^a-z-]/.test(word) || PREFIXES.has(word) || isDistinctive(word) || AMBIGUOUS_COMMANDS.has(word);
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0b || code === 0x0c;
+}
+
 function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): string | undefined {
+  if (!mayStartCommand(segment.text)) return undefined;
   const command = commandWords(segment.text);
   if (!command) return undefined;
   const { name, rest, prefix } = command;
@@ -233,6 +257,7 @@ function mailCommand(value: string): string | undefined {
 
 /** Finds a value that is the path of a command: `bin/visudo`, `/usr/sbin/chef`. */
 function commandPath(value: string): string | undefined {
+  if (value.indexOf('bin/') < 0) return undefined;
   const match = /(?:^|\/)s?bin\/([a-z0-9._-]{1,32})$/.exec(value);
   if (!match) return undefined;
   const name = match[1];
@@ -240,16 +265,20 @@ function commandPath(value: string): string | undefined {
 }
 
 /** Shell syntax no other text has: command substitution, process substitution, arithmetic, function definitions, redirections. */
-function shellSyntax(text: string): string | undefined {
-  if (/\$\([a-z]{1,32}/.test(text) || /`[a-z]{1,32}[^`]{0,64}`/.test(text)) return 'command substitution';
-  if (text.indexOf('<(') >= 0 || text.indexOf('>(') >= 0) return 'process substitution';
-  if (/\$\[[^\]]{0,32}\]/.test(text) || text.indexOf('$((') >= 0) return 'arithmetic expansion';
-  if (/\$\{[a-z_]{1,16}(?:#|%|:-|:=|:\?|\/\/)/.test(text)) return 'parameter expansion';
-  if (/\(\)\s{0,4}\{/.test(text)) return 'shell function definition';
-  if (/\{,[a-z$/]/.test(text) || /\{[0-9_./?*-]{0,32}[a-z][a-z0-9_./?*-]{0,32},[a-z0-9_./?*, -]{0,64}\}/.test(text)) return 'brace expansion';
-  if (/(?:^|[\s;|&])(?:\d?>{1,2}|<{3})\s{0,4}\/(?:dev|tmp|etc|var)\//.test(text) || text.indexOf('2>&1') >= 0) return 'redirection';
-  if (/^>\s{0,2}\/[a-z0-9_.-]{1,64}\/[a-z0-9_.]/.test(text)) return 'redirection';
-  if (/\$\{ifs\}|\$ifs/.test(text)) return '$IFS';
+function shellSyntax(text: string, classes: number): string | undefined {
+  // Each form needs a `$`, a backquote, `<` or `>`, or a brace; the regular expressions run only where those are.
+  const dollar = (classes & DOLLAR) !== 0;
+  if ((dollar && /\$\([a-z]{1,32}/.test(text)) || (text.indexOf('`') >= 0 && /`[a-z]{1,32}[^`]{0,64}`/.test(text))) return 'command substitution';
+  const angle = (classes & ANGLE) !== 0;
+  if (angle && (text.indexOf('<(') >= 0 || text.indexOf('>(') >= 0)) return 'process substitution';
+  if (dollar && (/\$\[[^\]]{0,32}\]/.test(text) || text.indexOf('$((') >= 0)) return 'arithmetic expansion';
+  if (dollar && /\$\{[a-z_]{1,16}(?:#|%|:-|:=|:\?|\/\/)/.test(text)) return 'parameter expansion';
+  const brace = (classes & BRACE) !== 0;
+  if (brace && /\(\)\s{0,4}\{/.test(text)) return 'shell function definition';
+  if (brace && (/\{,[a-z$/]/.test(text) || /\{[0-9_./?*-]{0,32}[a-z][a-z0-9_./?*-]{0,32},[a-z0-9_./?*, -]{0,64}\}/.test(text))) return 'brace expansion';
+  if (angle && (/(?:^|[\s;|&])(?:\d?>{1,2}|<{3})\s{0,4}\/(?:dev|tmp|etc|var)\//.test(text) || text.indexOf('2>&1') >= 0)) return 'redirection';
+  if (angle && /^>\s{0,2}\/[a-z0-9_.-]{1,64}\/[a-z0-9_.]/.test(text)) return 'redirection';
+  if (dollar && /\$\{ifs\}|\$ifs/.test(text)) return '$IFS';
   return undefined;
 }
 
@@ -328,7 +357,7 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
 
 function commandInValue(value: string, inUserAgent: boolean): string | undefined {
   const special = hasShellCharacters(value);
-  const syntax = special ? shellSyntax(value) : undefined;
+  const syntax = special ? shellSyntax(value, charClasses(value)) : undefined;
   if (syntax) return syntax;
   const obfuscated = special ? obfuscatedCommand(value) : undefined;
   if (obfuscated) return `obfuscated command ${obfuscated}`;
@@ -338,7 +367,8 @@ function commandInValue(value: string, inUserAgent: boolean): string | undefined
     const command = commandIn(segment, inUserAgent, segments.length > 1);
     if (command) return `${segment.separated ? 'chained ' : ''}command ${command}`;
   }
-  for (const phrase of WINDOWS_PHRASES) if (text.indexOf(phrase) >= 0) return `windows ${phrase.trim()}`;
+  const phrase = WINDOWS_PHRASE_SET.first(text);
+  if (phrase) return `windows ${phrase.trim()}`;
   const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchCommand(value) ?? batchCommand(text) : undefined;
   if (batch) return batch;
   const mail = mailCommand(value);
