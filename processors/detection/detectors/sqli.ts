@@ -302,8 +302,8 @@ function isChainedComparison(tokens: Token[]): boolean {
 
 /**
  * Returns a short description of the SQL shape found in the tokens, or undefined. `quoteBroken`
- * marks tokens of the value read as continuing a quoted string; `quoteThenSpace` tells that the
- * value began with a quote and a space.
+ * marks tokens of the value read as continuing a quoted string, and `quoteThenSpace` is true when
+ * the value began with a quote and a space.
  */
 export function findShape(tokens: Token[], quoteBroken: boolean, quoteThenSpace = false): string | undefined {
   const quoteEnd = quoteBroken ? readExpression(tokens, 0) : -1;
