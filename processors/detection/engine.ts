@@ -98,12 +98,12 @@ export class DetectionEngine {
     const fired: Finding[] = [];
     for (const match of matches) {
       if (match.time > this.watermark) this.watermark = match.time;
-      match.rules.forEach((index, position) => {
-        const state = this.rules[index];
-        if (!state) return;
+      for (let position = 0; position < match.rules.length; position++) {
+        const state = this.rules[match.rules[position]];
+        if (!state) continue;
         const finding = this.apply(state, match, match.marks?.[position] ?? 0, fired);
         if (finding) fired.push(finding);
-      });
+      }
     }
     this.emit(fired);
     // Event time moves suppression periods and baseline intervals along, so a replay ends them without waiting for the timer.
@@ -230,7 +230,7 @@ export class DetectionEngine {
   private apply(state: RuleState, match: EventMatch, marks: number, fired: Finding[]): Finding | undefined {
     const key = keyOf(state.rule, match);
     if (key === undefined) return undefined;
-    const active = state.active.get(key);
+    const active = state.active.size > 0 ? state.active.get(key) : undefined;
     if (active) {
       if (match.time < active.suppressUntil && state.rule.trigger.kind !== 'baseline') {
         addRepeat(active, match);

@@ -13,11 +13,13 @@ export interface Inspected {
   value: string;
   /** The character classes of `value` (see chars.ts), for detectors to skip values that cannot hold their attack. */
   classes: number;
+  /** Detector results remembered for a value that repeats across requests (see detectors/detector.ts). */
+  verdicts?: (string | null | undefined)[];
 }
 
 /** Builds an inspected value, computing its character classes. */
 export function inspected(location: string, value: string, parameter?: string): Inspected {
-  return { location, parameter, value, classes: charClasses(value) };
+  return { location, parameter, value, classes: charClasses(value), verdicts: undefined };
 }
 
 /** User agents whose normalized form is remembered at most; traffic repeats a few hundred of them. */

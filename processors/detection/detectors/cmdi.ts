@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { ANGLE, BRACE, charClasses, DIGIT, DOLLAR, LETTER, PLUS, SPACE } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -378,12 +378,12 @@ function commandInValue(value: string, inUserAgent: boolean): string | undefined
   return globbedPath(text);
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, location, classes) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : '', classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 export const commandInjection: Detector = {

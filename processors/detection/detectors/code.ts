@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { NeedleSet } from './needles.js';
 
@@ -141,10 +141,10 @@ export function detectCodeInjection(value: string): string | undefined {
   return findMarker(value) ?? findPhp(value) ?? findLdap(value);
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectCodeInjection, caches);
+  return inspectValues(values, detectCodeInjection, slot);
 }
 
 export const codeInjection: Detector = {

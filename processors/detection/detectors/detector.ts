@@ -12,7 +12,7 @@ export interface Detector {
   detect(view: EventView): string | undefined;
 }
 
-/** Values remembered per detector and kind of input at most; traffic repeats a few hundred user agents and referrers. */
+/** Values remembered at most, per cache; traffic repeats a few hundred user agents and referrers. */
 const CACHE_SIZE = 4096;
 
 /**
@@ -42,40 +42,62 @@ export class ValueCache {
   }
 }
 
+/** Results of the value checks for one repeated value, by the checking detector's slot: a detail, null for nothing found. */
+type Verdicts = (string | null | undefined)[];
+
+let slots = 0;
+
+/** Reserves a detector's slot in the verdicts of repeated values. */
+export function repeatSlot(): number {
+  return slots++;
+}
+
+/** Verdicts of header values by value; bounded like ValueCache. */
+const headerVerdicts = new Map<string, Verdicts>();
+
+const HEADER_LOCATION = 'http.request.header.';
+
 /**
- * One detector's caches for inputs that repeat across requests: the user agent, and request
- * headers other than the user agent. A header check must not depend on which header the value
- * came from, since one cache serves them all.
+ * Returns the verdicts of an input that repeats across requests, creating them on first use: the
+ * user agent, and request headers other than the user agent. The view hands out one inspected
+ * value per distinct user agent, so its verdicts live on it. Header values go through a map keyed
+ * by value, so a header check must not depend on which header the value came from. Header values
+ * of word characters alone get none, because the checks reject those faster than a lookup.
  */
-export class RepeatCaches {
-  readonly agents = new ValueCache();
-  readonly headers = new ValueCache();
+function repeatedVerdicts(item: Inspected): Verdicts | undefined {
+  if (item.verdicts) return item.verdicts;
+  if (item.location === 'user_agent.original') {
+    item.verdicts = [];
+    return item.verdicts;
+  }
+  if ((item.classes & ~WORD) === 0 || !item.location.startsWith(HEADER_LOCATION)) return undefined;
+  let verdicts = headerVerdicts.get(item.value);
+  if (!verdicts) {
+    if (headerVerdicts.size >= CACHE_SIZE) headerVerdicts.clear();
+    verdicts = [];
+    headerVerdicts.set(item.value, verdicts);
+  }
+  item.verdicts = verdicts;
+  return verdicts;
 }
 
 /** A check of one decoded value; `classes` are the value's character classes (see chars.ts). */
 export type ValueCheck = (value: string, location: string, classes: number) => string | undefined;
 
-const HEADER_LOCATION = 'http.request.header.';
-
 /**
- * Runs a check over values and returns the first finding as `location: what`. Values of the user
- * agent and of headers go through the caches. Header values of word characters alone skip them,
- * because the checks reject those faster than a cache lookup.
+ * Runs a check over values and returns the first finding as `location: what`. With a `slot`, the
+ * results for the user agent and header values are remembered across requests.
  */
-export function inspectValues(values: Inspected[], check: ValueCheck, caches?: RepeatCaches): string | undefined {
+export function inspectValues(values: Inspected[], check: ValueCheck, slot?: number): string | undefined {
   for (let i = 0; i < values.length; i++) {
     const item = values[i];
-    let cache: ValueCache | undefined;
-    if (caches) {
-      if (item.location === 'user_agent.original') cache = caches.agents;
-      else if ((item.classes & ~WORD) !== 0 && item.location.startsWith(HEADER_LOCATION)) cache = caches.headers;
-    }
+    const verdicts = slot === undefined ? undefined : repeatedVerdicts(item);
     let found: string | undefined;
-    if (cache) {
-      const known = cache.lookup(item.value);
+    if (verdicts) {
+      const known = verdicts[slot as number];
       if (known === undefined) {
         found = check(item.value, item.location, item.classes);
-        cache.store(item.value, found);
+        verdicts[slot as number] = found ?? null;
       } else {
         found = known ?? undefined;
       }

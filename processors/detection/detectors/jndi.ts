@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { BACKSLASH, charClasses, DOLLAR } from '../chars.js';
 import { decodeScriptEscapes } from './xss.js';
@@ -61,12 +61,12 @@ export function detectJndi(input: string, classes = charClasses(input)): string 
   return undefined;
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, _location, classes) => detectJndi(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 export const jndiLookup: Detector = {

@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { AMPERSAND, charClasses, DOLLAR, DOT, PIPE, QUOTE } from '../chars.js';
 
@@ -66,12 +66,12 @@ export function detectNoSqlInjection(value: string, classes = charClasses(value)
   return javascriptBreakout(value) ?? javascriptCondition(value);
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, _location, classes) => detectNoSqlInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 /** Parameter names as sent, since `user[$ne]` is a name, and the view lists only odd names. */

@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import { inspected, type EventView, type Inspected } from '../view.js';
 import { AMPERSAND, ANGLE, AT, charClasses, COLON, COMMA, DASH, DOT, EQUALS, EXCLAMATION, HASH, LETTER, PAREN, PIPE, PLUS, QUOTE, SEMICOLON, SLASH, WILDCARD, WORD } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -500,12 +500,12 @@ export function detectSqlInjection(value: string, classes = charClasses(value)):
   return undefined;
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, _location, classes) => detectSqlInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 /**

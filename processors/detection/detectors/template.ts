@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { ANGLE, AT, BACKSLASH, BRACE, charClasses, DOT, HASH, PLUS } from '../chars.js';
 import { decodeScriptEscapes } from './xss.js';
@@ -86,12 +86,12 @@ export function detectTemplateInjection(input: string, classes = charClasses(inp
   return undefined;
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, _location, classes) => detectTemplateInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 export const templateInjection: Detector = {

@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { BACKSLASH, charClasses, DOT, SLASH } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -123,12 +123,12 @@ export function detectPathTraversal(rawPath: string, path: string): string | und
   return undefined;
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, _location, classes) => detectTraversal(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 export const pathTraversal: Detector = {

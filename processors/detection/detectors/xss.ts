@@ -1,4 +1,4 @@
-import { inspectValues, RepeatCaches, type Detector, type ValueCheck } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { ANGLE, BACKSLASH, BRACKET, charClasses, COLON, DOT, EQUALS, EXCLAMATION, PAREN, PLUS, QUOTE } from '../chars.js';
 import { NeedleSet } from './needles.js';
@@ -275,12 +275,12 @@ export function detectXss(input: string, classes = charClasses(input)): string |
   return undefined;
 }
 
-const caches = new RepeatCaches();
+const slot = repeatSlot();
 
 const check: ValueCheck = (value, _location, classes) => detectXss(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, check, caches);
+  return inspectValues(values, check, slot);
 }
 
 export const crossSiteScripting: Detector = {
