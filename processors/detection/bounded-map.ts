@@ -2,9 +2,10 @@
  * A map of at most `max` keys that evicts the least recently used key, approximately. A Map keeps
  * insertion order, so moving a key to the end on every use would give exact LRU order, but at a
  * delete and an insert per use, which was the engine's largest cost per event. Here a key moves to
- * the end only when more than a quarter of `max` placements happened since it last moved. A key
- * used within that span has at least three quarters of `max` keys in front of it when the map is
- * full, so a flood of new keys evicts all of those first.
+ * the end only when more than a quarter of `max` placements happened since it last moved. A used
+ * key therefore last moved at most half of `max` placements ago, so a full map has at least half
+ * of `max` keys in front of it, and a flood of new keys evicts all of those first. A key used
+ * within the last quarter of `max` new keys is never evicted.
  */
 export class BoundedMap<V> {
   private readonly entries = new Map<string, { value: V; placed: number }>();
@@ -29,7 +30,7 @@ export class BoundedMap<V> {
     return entry.value;
   }
 
-  /** Sets the value and marks the key as used; evicts the least recently used key past `max`. */
+  /** Sets the value and marks the key as used; evicts about the least recently used key past `max`. */
   set(key: string, value: V): void {
     const entry = this.entries.get(key);
     if (entry) {

@@ -28,7 +28,7 @@ interface ActiveFinding {
 
 interface RuleState {
   rule: Rule;
-  /** Trigger state per key, least recently used first. */
+  /** Trigger state per key, about least recently used first. */
   states: BoundedMap<TriggerState>;
   active: BoundedMap<ActiveFinding>;
 }
@@ -45,7 +45,7 @@ export interface EngineOptions {
   rules: Rule[];
   /** The detection processor id, written into each finding's `source`. */
   source: string;
-  /** Keys tracked per rule, for trigger state and for active findings each; the least recently used is evicted past it. */
+  /** Keys tracked per rule, for trigger state and for active findings each; about the least recently used is evicted past it. */
   maxKeysPerRule: number;
   emit: (findings: Finding[]) => void;
   logger: Logger;
