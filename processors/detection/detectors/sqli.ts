@@ -509,13 +509,17 @@ function inspect(values: Inspected[]): string | undefined {
 }
 
 /**
- * Reports whether any segment of a path could pass `worthTokenizing`. A path of words and
- * slashes alone, such as `/api/orders/1234`, has segments of words alone, and those need one of
- * the few words that fit a single token.
+ * Reports whether any segment of a path could hold SQL: pass `sqlMarker` or `worthTokenizing`.
+ * A path of words, dots, dashes and slashes alone, such as `/api/orders/1234` or
+ * `/img/logo.png`, needs a word those checks look for, `--`, or a `+` read as a space.
  */
 function segmentsMayHoldSql(path: string): boolean {
-  if ((charClasses(path) & ~(WORD | SLASH)) !== 0) return true;
-  return path.indexOf('shutdown') >= 0 || path.indexOf('union') >= 0 || CATALOG_WORDS.first(path) !== undefined;
+  const classes = charClasses(path);
+  if ((classes & ~(WORD | SLASH | DOT | DASH)) !== 0) return true;
+  if (path.indexOf('shutdown') >= 0 || path.indexOf('union') >= 0 || CATALOG_WORDS.first(path) !== undefined) return true;
+  // Segments of words alone need one of the words above; dots and dashes let the rest of the checks in.
+  if ((classes & (DOT | DASH)) === 0) return false;
+  return path.indexOf('--') >= 0 || path.indexOf('2.225073858507201') >= 0 || SHAPE_WORDS.first(path) !== undefined;
 }
 
 /** Path segments as they are and, where they hold `+`, with `+` read as a space as some frameworks do. */
