@@ -1,0 +1,27 @@
+import type { Signal } from '../../core/data/signal.js';
+import type { PipelineMetrics } from '../../core/telemetry/metrics.js';
+
+/** The metrics of one exporter, with its id bound into every label set. */
+export interface ExporterMetrics {
+  trackQueue(size: () => number, capacity: number): void;
+  sent(signal: Signal, items: number): void;
+  /** Items dropped for good, by reason: permanent_error, retries_exhausted, shutdown, rate_limited, … */
+  sendFailed(signal: Signal, reason: string, items: number): void;
+  enqueueFailed(signal: Signal, items: number): void;
+  /** Items the exporter does not send by its configuration, such as findings below `min_severity`. */
+  filtered(signal: Signal, items: number): void;
+}
+
+export function exporterMetrics(metrics: PipelineMetrics, id: string): ExporterMetrics {
+  const filtered = metrics.registry.counter('watchpost_exporter_filtered_items_total', 'Items an exporter left out by its configuration, such as findings below its minimum severity.');
+  return {
+    trackQueue(size, capacity) {
+      metrics.exporterQueueSize.track({ exporter: id }, size);
+      metrics.exporterQueueCapacity.set({ exporter: id }, capacity);
+    },
+    sent: (signal, items) => metrics.exporterSent.add({ exporter: id, signal }, items),
+    sendFailed: (signal, reason, items) => metrics.exporterSendFailed.add({ exporter: id, signal, reason }, items),
+    enqueueFailed: (signal, items) => metrics.exporterEnqueueFailed.add({ exporter: id, signal }, items),
+    filtered: (signal, items) => filtered.add({ exporter: id, signal }, items),
+  };
+}
