@@ -1,6 +1,7 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { boolean, object, string } from '../../core/config/schema.js';
 import { SendError, statusError } from './errors.js';
 
 /** TLS settings of an HTTP or TCP client, as the Collector names them. */
@@ -19,6 +20,14 @@ export interface ClientTlsConfig {
 export function defaultClientTls(): ClientTlsConfig {
   return { ca_file: '', cert_file: '', key_file: '', insecure_skip_verify: false, server_name_override: '' };
 }
+
+export const clientTlsSchema = object({
+  ca_file: string({ allowEmpty: true }),
+  cert_file: string({ allowEmpty: true }),
+  key_file: string({ allowEmpty: true }),
+  insecure_skip_verify: boolean(),
+  server_name_override: string({ allowEmpty: true }),
+});
 
 export interface HttpResponse {
   status: number;

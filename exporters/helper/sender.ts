@@ -18,7 +18,7 @@ export interface SendContext {
    * Records items of the batch that failed for good while the rest succeeded, such as
    * Elasticsearch documents rejected with status 400. They are counted as dropped, not as sent.
    */
-  drop(items: number, reason: string, detail?: string): void;
+  drop(items: number, reason: string, error?: unknown): void;
 }
 
 export type SendFunction = (batch: Batch, signal: AbortSignal, context: SendContext) => Promise<void>;
@@ -245,9 +245,9 @@ export class QueuedExporter implements Exporter, Component {
     for (let attempt = 1; ; attempt++) {
       let dropped = 0;
       const context: SendContext = {
-        drop: (items, reason, detail) => {
+        drop: (items, reason, error) => {
           dropped += items;
-          this.recordDrop(current.signal, reason, items, detail);
+          this.recordDrop(current.signal, reason, items, error);
         },
       };
       try {

@@ -199,6 +199,7 @@ export class DetectionEngine {
       last_seen: iso(match.time),
       evidence: window.samples.map(evidence),
       action: rule.action,
+      suppress_seconds: rule.suppress / 1000,
       source: this.options.source,
     };
   }

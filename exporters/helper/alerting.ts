@@ -1,0 +1,75 @@
+import { FindingsBatch, type Batch } from '../../core/data/batch.js';
+import { SEVERITIES, severityRank, type Severity } from '../../core/data/finding.js';
+import { integer, number, object, string } from '../../core/config/schema.js';
+import type { Trimmed } from './sender.js';
+
+/** Settings every alerting exporter shares. */
+export interface AlertingConfig {
+  /** Findings below this severity are not sent. Default `info` (everything) unless the exporter says otherwise. */
+  min_severity: Severity;
+  rate_limit: RateLimitConfig;
+}
+
+/** A token bucket per destination: findings beyond it are dropped and counted as `rate_limited`. */
+export interface RateLimitConfig {
+  /** Findings per second the destination receives on average; 0 turns the limit off. */
+  rate: number;
+  /** Findings that may be sent at once after a quiet period. Default: one second's worth, at least 1. */
+  burst: number;
+}
+
+export const alertingSchemaFields = {
+  min_severity: string({ enum: SEVERITIES }),
+  rate_limit: object({
+    rate: number({ min: 0 }),
+    burst: integer({ min: 0 }),
+  }),
+};
+
+/** Keeps the findings at or above `min`; other signals pass unchanged. */
+export function severityFilter(min: Severity): (batch: Batch) => Trimmed {
+  const floor = severityRank(min);
+  return (batch) => {
+    if (batch.signal !== 'findings' || floor === 0) return { batch, removed: 0, reason: 'below_min_severity' };
+    const kept = batch.findings.filter((finding) => severityRank(finding.severity) >= floor);
+    const removed = batch.findings.length - kept.length;
+    return { batch: removed === 0 ? batch : new FindingsBatch(kept, batch.origin), removed, reason: 'below_min_severity' };
+  };
+}
+
+/**
+ * A token bucket: `rate` tokens per second accumulate up to `burst`, and each finding sent takes
+ * one. Findings that find no token are removed from the batch.
+ */
+export class RateLimiter {
+  private tokens: number;
+  private updatedAt: number;
+  private readonly burst: number;
+
+  constructor(private readonly config: RateLimitConfig, private readonly now: () => number = Date.now) {
+    this.burst = config.burst > 0 ? config.burst : Math.max(1, Math.ceil(config.rate));
+    this.tokens = this.burst;
+    this.updatedAt = now();
+  }
+
+  /** Takes up to `wanted` tokens and returns how many it got. */
+  take(wanted: number): number {
+    if (this.config.rate <= 0) return wanted;
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.config.rate);
+    this.updatedAt = now;
+    const granted = Math.min(wanted, Math.floor(this.tokens));
+    this.tokens -= granted;
+    return granted;
+  }
+
+  /** A `beforeSend` hook for the exporter helper. */
+  hook(): (batch: Batch) => Trimmed {
+    return (batch) => {
+      if (batch.signal !== 'findings' || this.config.rate <= 0) return { batch, removed: 0, reason: 'rate_limited' };
+      const granted = this.take(batch.findings.length);
+      const removed = batch.findings.length - granted;
+      return { batch: removed === 0 ? batch : new FindingsBatch(batch.findings.slice(0, granted), batch.origin), removed, reason: 'rate_limited' };
+    };
+  }
+}
