@@ -9,6 +9,10 @@ import { detectionProcessorFactory } from '../../processors/detection/factory.js
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
+import { splunkHecExporterFactory } from '../../exporters/siem/splunk_hec/factory.js';
+import { elasticsearchExporterFactory } from '../../exporters/siem/elasticsearch/factory.js';
+import { syslogExporterFactory } from '../../exporters/siem/syslog/factory.js';
+import { ocsfExporterFactory } from '../../exporters/siem/ocsf/factory.js';
 
 export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
@@ -18,6 +22,10 @@ export function builtinRegistry(): FactoryRegistry {
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,
+    splunkHecExporterFactory,
+    elasticsearchExporterFactory,
+    syslogExporterFactory,
+    ocsfExporterFactory,
   );
 }
 

@@ -1,6 +1,7 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { boolean, object, string } from '../../core/config/schema.js';
 import { SendError, statusError } from './errors.js';
 
@@ -28,6 +29,12 @@ export const clientTlsSchema = object({
   insecure_skip_verify: boolean(),
   server_name_override: string({ allowEmpty: true }),
 });
+
+/** Compresses a request body when `compression` is `gzip`; returns the body and the header to send with it. */
+export function compressBody(body: string | Buffer, compression: 'gzip' | 'none'): { body: Buffer | string; headers: Record<string, string> } {
+  if (compression === 'none') return { body, headers: {} };
+  return { body: gzipSync(body), headers: { 'content-encoding': 'gzip' } };
+}
 
 export interface HttpResponse {
   status: number;
