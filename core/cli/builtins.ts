@@ -13,6 +13,10 @@ import { splunkHecExporterFactory } from '../../exporters/siem/splunk_hec/factor
 import { elasticsearchExporterFactory } from '../../exporters/siem/elasticsearch/factory.js';
 import { syslogExporterFactory } from '../../exporters/siem/syslog/factory.js';
 import { ocsfExporterFactory } from '../../exporters/siem/ocsf/factory.js';
+import { slackExporterFactory } from '../../exporters/alerting/slack/factory.js';
+import { pagerDutyExporterFactory } from '../../exporters/alerting/pagerduty/factory.js';
+import { opsgenieExporterFactory } from '../../exporters/alerting/opsgenie/factory.js';
+import { alertmanagerExporterFactory } from '../../exporters/alerting/alertmanager/factory.js';
 
 export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
@@ -26,6 +30,10 @@ export function builtinRegistry(): FactoryRegistry {
     elasticsearchExporterFactory,
     syslogExporterFactory,
     ocsfExporterFactory,
+    slackExporterFactory,
+    pagerDutyExporterFactory,
+    opsgenieExporterFactory,
+    alertmanagerExporterFactory,
   );
 }
 

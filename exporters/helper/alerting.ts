@@ -1,7 +1,9 @@
-import { FindingsBatch, type Batch } from '../../core/data/batch.js';
-import { SEVERITIES, severityRank, type Severity } from '../../core/data/finding.js';
+import { FindingsBatch, type Batch, type BatchOrigin } from '../../core/data/batch.js';
+import { SEVERITIES, severityRank, type Finding, type Severity } from '../../core/data/finding.js';
 import { integer, number, object, string } from '../../core/config/schema.js';
-import type { Trimmed } from './sender.js';
+import { errorMessage, isRetryable } from '../../core/errors.js';
+import { SendError } from './errors.js';
+import type { SendContext, Trimmed } from './sender.js';
 
 /** Settings every alerting exporter shares. */
 export interface AlertingConfig {
@@ -72,4 +74,40 @@ export class RateLimiter {
       return { batch: removed === 0 ? batch : new FindingsBatch(batch.findings.slice(0, granted), batch.origin), removed, reason: 'rate_limited' };
     };
   }
+}
+
+/** One request of an alerting exporter and the findings it carries. */
+export interface AlertMessage {
+  findings: Finding[];
+  send: (signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Sends messages one after another. A message the receiver rejects for good is dropped and
+ * counted while the others go on; on a retryable failure the error carries the findings of the
+ * failed message and of those after it, so the next attempt does not repeat what went through.
+ */
+export async function sendEach(messages: AlertMessage[], signal: AbortSignal, context: SendContext, origin: BatchOrigin): Promise<void> {
+  for (let i = 0; i < messages.length; i++) {
+    try {
+      await messages[i].send(signal);
+    } catch (error) {
+      if (!isRetryable(error)) {
+        context.drop(messages[i].findings.length, 'permanent_error', error);
+        continue;
+      }
+      throw withRemaining(error, new FindingsBatch(messages.slice(i).flatMap((message) => message.findings), origin));
+    }
+  }
+}
+
+/** Returns the error as a SendError whose next attempt sends only `remaining`. */
+export function withRemaining(error: unknown, remaining: FindingsBatch): SendError {
+  if (!(error instanceof SendError)) return new SendError(errorMessage(error), { retryable: isRetryable(error), cause: error, remaining });
+  return new SendError(error.message, { retryable: error.retryable, retryAfterMs: error.retryAfterMs, status: error.status, cause: error.cause, remaining });
+}
+
+/** The quiet period after which an alert resolves: the finding's suppression period, or `fallbackMs` when it has none. */
+export function quietPeriod(finding: Finding, fallbackMs: number): number {
+  return finding.suppress_seconds !== undefined && finding.suppress_seconds > 0 ? finding.suppress_seconds * 1000 : fallbackMs;
 }

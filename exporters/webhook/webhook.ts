@@ -1,12 +1,10 @@
 import type { CreateSettings } from '../../core/component.js';
-import { FindingsBatch, type Batch } from '../../core/data/batch.js';
-import { errorMessage, isRetryable } from '../../core/errors.js';
+import type { Batch } from '../../core/data/batch.js';
 import type { Finding } from '../../core/data/finding.js';
-import { RateLimiter, severityFilter } from '../helper/alerting.js';
+import { RateLimiter, sendEach, severityFilter } from '../helper/alerting.js';
 import { Enforcer } from '../helper/enforcement/enforcer.js';
 import type { Decision } from '../helper/enforcement/decision.js';
 import { templateContext } from '../helper/finding-text.js';
-import { SendError } from '../helper/errors.js';
 import { HttpClient } from '../helper/http.js';
 import { QueuedExporter, type SendContext } from '../helper/sender.js';
 import { renderFields } from '../helper/template.js';
@@ -43,19 +41,7 @@ export function createWebhookExporter(settings: CreateSettings<WebhookExporterCo
   const send = async (batch: Batch, signal: AbortSignal, context: SendContext): Promise<void> => {
     if (batch.signal !== 'findings') return;
     const messages = enforcer ? decisionMessages(await enforcer.apply(batch.findings), batch.findings, config) : findingMessages(batch.findings, config);
-    for (let i = 0; i < messages.length; i++) {
-      try {
-        await post(messages[i], signal);
-      } catch (error) {
-        if (!isRetryable(error)) {
-          // The receiver rejected this message for good; the others may still go through.
-          context.drop(messages[i].findings.length, 'permanent_error', error);
-          continue;
-        }
-        // Messages already sent are not repeated: the next attempt starts at the one that failed.
-        throw withRemaining(error, new FindingsBatch(messages.slice(i).flatMap((message) => message.findings), batch.origin));
-      }
-    }
+    await sendEach(messages.map((message) => ({ findings: message.findings, send: (abort) => post(message, abort) })), signal, context, batch.origin);
   };
 
   return new QueuedExporter({
@@ -93,7 +79,3 @@ function decisionMessages(decisions: Decision[], findings: readonly Finding[], c
   return live.map((decision) => ({ ids: [decision.uuid], body: JSON.stringify(eventOf(decision)), findings: sourceOf(decision) }));
 }
 
-function withRemaining(error: unknown, remaining: FindingsBatch): SendError {
-  if (!(error instanceof SendError)) return new SendError(errorMessage(error), { retryable: isRetryable(error), cause: error, remaining });
-  return new SendError(error.message, { retryable: error.retryable, retryAfterMs: error.retryAfterMs, status: error.status, cause: error.cause, remaining });
-}
