@@ -17,6 +17,8 @@ import { slackExporterFactory } from '../../exporters/alerting/slack/factory.js'
 import { pagerDutyExporterFactory } from '../../exporters/alerting/pagerduty/factory.js';
 import { opsgenieExporterFactory } from '../../exporters/alerting/opsgenie/factory.js';
 import { alertmanagerExporterFactory } from '../../exporters/alerting/alertmanager/factory.js';
+import { decisionsExporterFactory } from '../../exporters/enforcement/decisions/factory.js';
+import { denyListExporterFactory } from '../../exporters/enforcement/deny_list/factory.js';
 
 export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
@@ -34,6 +36,8 @@ export function builtinRegistry(): FactoryRegistry {
     pagerDutyExporterFactory,
     opsgenieExporterFactory,
     alertmanagerExporterFactory,
+    decisionsExporterFactory,
+    denyListExporterFactory,
   );
 }
 

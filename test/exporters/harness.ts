@@ -56,7 +56,7 @@ export class TestHost implements Host {
 export class ExporterHarness {
   readonly registry = new MetricsRegistry();
   readonly metrics = new PipelineMetrics(this.registry);
-  readonly host = new TestHost();
+  host = new TestHost();
   readonly directory = tempDirectory('watchpost-exporter-');
   storage = new Storage(this.directory.path);
   readonly log = capturingLogger();
@@ -93,12 +93,13 @@ export class ExporterHarness {
     this.storage = new Storage(this.directory.path);
   }
 
+  /** Sums the series of a metric whose labels include `labels`. */
   metric(name: string, labels: Record<string, string>): number {
-    const line = this.registry.render().split('\n').find((text) => {
+    const lines = this.registry.render().split('\n').filter((text) => {
       if (!text.startsWith(`${name}{`)) return false;
       return Object.entries(labels).every(([key, value]) => text.includes(`${key}="${value}"`));
     });
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    return lines.reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 
   async close(): Promise<void> {
