@@ -59,12 +59,16 @@ class DenyListExporter implements Exporter {
     if (made.some((decision) => decision.scope === this.settings.config.scope && !decision.dry_run)) this.schedule();
   }
 
+  /** Writes changes still waiting for `flush_interval`, then stops. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.running = false;
+    const pending = this.timer !== undefined;
     clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = false;
     await this.enforcer.stop();
+    if (pending) await this.flush();
     await this.writing;
   }
 

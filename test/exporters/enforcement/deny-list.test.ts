@@ -101,6 +101,15 @@ describe('deny_list exporter', () => {
     expect(String(line?.err)).toContain('config test failed');
   });
 
+  it('writes pending changes at shutdown', async () => {
+    const exporter = await harness.start(harness.create(denyListExporterFactory, { path, flush_interval: 60_000 }));
+
+    await exporter.consume(findingsBatch([ban('198.51.100.1', 'd0000000-0000-4000-8000-000000000001')]));
+    await exporter.shutdown();
+
+    expect(lines()).toEqual(['198.51.100.1 1;']);
+  });
+
   it('leaves the file alone in dry-run mode', async () => {
     writeFileSync(path, '# Written by Watchpost (deny_list); 0 entries. The file is replaced on every change; do not edit it.\n');
     const exporter = await harness.start(harness.create(denyListExporterFactory, { path, flush_interval: 10, policy: { dry_run: true } }));
