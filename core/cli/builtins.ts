@@ -5,6 +5,7 @@
 import { FactoryRegistry } from '../registry.js';
 import { otlpReceiverFactory } from '../../receivers/otlp/factory.js';
 import { gatewayLogReceiverFactory } from '../../receivers/gatewaylog/factory.js';
+import { syslogReceiverFactory } from '../../receivers/syslog/factory.js';
 import { detectionProcessorFactory } from '../../processors/detection/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
@@ -24,6 +25,7 @@ export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
     otlpReceiverFactory,
     gatewayLogReceiverFactory,
+    syslogReceiverFactory,
     detectionProcessorFactory,
     fileExporterFactory,
     debugExporterFactory,
