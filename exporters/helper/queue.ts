@@ -18,8 +18,10 @@ export class QueueFullError extends Error {
 }
 
 /**
- * A bounded FIFO of batches waiting to be sent. The size counts batches waiting and batches
- * taken but not yet acknowledged, so in-flight data counts against the capacity too.
+ * A bounded FIFO of batches waiting to be sent. The size counts the batches waiting (and, for the
+ * persistent queue, those being written); batches taken by a consumer have left the queue, as in
+ * the Collector's sending queue, so the data held is at most the capacity plus one request per
+ * consumer.
  */
 export interface BatchQueue {
   readonly capacity: number;
@@ -66,14 +68,13 @@ class Waiters {
 /** The in-memory queue: fast, and lost when the process dies. */
 export class MemoryQueue implements BatchQueue {
   private readonly entries: QueueEntry[] = [];
-  private inFlight = 0;
   private readonly waiters = new Waiters();
   readonly unreadable = 0;
 
   constructor(readonly capacity: number) {}
 
   size(): number {
-    return this.entries.length + this.inFlight;
+    return this.entries.length;
   }
 
   async push(batch: Batch): Promise<void> {
@@ -83,9 +84,7 @@ export class MemoryQueue implements BatchQueue {
   }
 
   take(): QueueEntry | undefined {
-    const entry = this.entries.shift();
-    if (entry) this.inFlight++;
-    return entry;
+    return this.entries.shift();
   }
 
   waitForEntry(timeoutMs: number | undefined, signal: AbortSignal): Promise<void> {
@@ -93,13 +92,9 @@ export class MemoryQueue implements BatchQueue {
     return this.waiters.wait(timeoutMs, signal);
   }
 
-  async ack(): Promise<void> {
-    this.inFlight--;
-  }
+  async ack(): Promise<void> {}
 
-  release(): void {
-    this.inFlight--;
-  }
+  release(): void {}
 }
 
 /**
@@ -113,7 +108,6 @@ export class MemoryQueue implements BatchQueue {
  */
 export class PersistentQueue implements BatchQueue {
   private readonly waiting: number[];
-  private readonly inFlight = new Set<number>();
   private writing = 0;
   private nextKey: number;
   private readonly waiters = new Waiters();
@@ -135,7 +129,7 @@ export class PersistentQueue implements BatchQueue {
   }
 
   size(): number {
-    return this.waiting.length + this.inFlight.size + this.writing;
+    return this.waiting.length + this.writing;
   }
 
   async push(batch: Batch): Promise<void> {
@@ -159,9 +153,7 @@ export class PersistentQueue implements BatchQueue {
       if (key === undefined) return undefined;
       const stored = this.database.get(key);
       try {
-        const batch = decodeStoredBatch(stored);
-        this.inFlight.add(key);
-        return { batch, key };
+        return { batch: decodeStoredBatch(stored), key };
       } catch {
         // A record this version cannot read is removed, so it does not block the queue forever.
         this.unreadable++;
@@ -176,12 +168,9 @@ export class PersistentQueue implements BatchQueue {
   }
 
   async ack(entry: QueueEntry): Promise<void> {
-    if (entry.key === undefined) return;
-    this.inFlight.delete(entry.key);
-    await this.database.remove(entry.key);
+    if (entry.key !== undefined) await this.database.remove(entry.key);
   }
 
-  release(entry: QueueEntry): void {
-    if (entry.key !== undefined) this.inFlight.delete(entry.key);
-  }
+  /** Leaves the batch on disk, where the next start finds it. */
+  release(): void {}
 }

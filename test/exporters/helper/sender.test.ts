@@ -159,8 +159,7 @@ describe('QueuedExporter', () => {
     const { exporter } = jsonExporter(harness, sink.url, { timeout: 0, sending_queue: { queue_size: 2, num_consumers: 1 } });
     await exporter.start(harness.host);
 
-    await exporter.consume(findingsBatch(one()));
-    await exporter.consume(findingsBatch(one()));
+    for (let i = 0; i < 3; i++) await exporter.consume(findingsBatch(one()));
     const error = await exporter.consume(findingsBatch(one())).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(WatchpostError);
