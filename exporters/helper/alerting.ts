@@ -82,23 +82,39 @@ export interface AlertMessage {
   send: (signal: AbortSignal) => Promise<void>;
 }
 
+/** Messages of one batch in flight at once. */
+const SEND_CONCURRENCY = 4;
+
 /**
- * Sends messages one after another. A message the receiver rejects for good is dropped and
- * counted while the others go on; on a retryable failure the error carries the findings of the
- * failed message and of those after it, so the next attempt does not repeat what went through.
+ * Sends the messages of one batch, up to four at a time. A message the receiver rejects for good
+ * is dropped and counted while the others go on; when a message fails in a way worth retrying,
+ * the error carries the findings of every message not yet delivered, so the next attempt does not
+ * repeat what went through.
  */
 export async function sendEach(messages: AlertMessage[], signal: AbortSignal, context: SendContext, origin: BatchOrigin): Promise<void> {
-  for (let i = 0; i < messages.length; i++) {
-    try {
-      await messages[i].send(signal);
-    } catch (error) {
-      if (!isRetryable(error)) {
-        context.drop(messages[i].findings.length, 'permanent_error', error);
-        continue;
+  const delivered = new Array<boolean>(messages.length).fill(false);
+  let retryable: unknown;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (retryable === undefined && next < messages.length) {
+      const index = next++;
+      try {
+        await messages[index].send(signal);
+        delivered[index] = true;
+      } catch (error) {
+        if (isRetryable(error)) {
+          retryable ??= error;
+          return;
+        }
+        context.drop(messages[index].findings.length, 'permanent_error', error);
+        delivered[index] = true;
       }
-      throw withRemaining(error, new FindingsBatch(messages.slice(i).flatMap((message) => message.findings), origin));
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, messages.length) }, worker));
+  if (retryable === undefined) return;
+  const remaining = messages.filter((_, index) => !delivered[index]).flatMap((message) => message.findings);
+  throw withRemaining(retryable, new FindingsBatch(remaining, origin));
 }
 
 /** Returns the error as a SendError whose next attempt sends only `remaining`. */

@@ -76,12 +76,19 @@ export class HttpClient {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const send = secure ? httpsRequest : httpRequest;
+    // Each request listens on its own signal, linked to the caller's and unlinked when it ends, so
+    // one attempt that sends many requests in a row never piles listeners onto the caller's signal.
+    const own = new AbortController();
+    const forward = () => own.abort(options.signal.reason);
+    if (options.signal.aborted) forward();
+    else options.signal.addEventListener('abort', forward, { once: true });
+    const unlink = () => options.signal.removeEventListener('abort', forward);
     return new Promise<HttpResponse>((resolve, reject) => {
       const request = send(target, {
         method: options.method ?? 'POST',
         headers: options.headers,
         agent: secure ? this.httpsAgent : this.httpAgent,
-        signal: options.signal,
+        signal: own.signal,
       }, (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -90,11 +97,11 @@ export class HttpClient {
           size += chunk.length;
         });
         response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-        response.on('error', (error) => reject(networkError(error, options.signal)));
+        response.on('error', (error) => reject(networkError(error, own.signal)));
       });
-      request.on('error', (error) => reject(networkError(error, options.signal)));
+      request.on('error', (error) => reject(networkError(error, own.signal)));
       request.end(options.body);
-    });
+    }).finally(unlink);
   }
 
   /** Sends a request and raises a SendError unless the status is 2xx. */

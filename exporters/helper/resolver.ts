@@ -1,7 +1,7 @@
 import type { Finding } from '../../core/data/finding.js';
 import type { Logger } from '../../core/logger.js';
 import type { Database, Storage } from '../../core/storage/storage.js';
-import type { PipelineMetrics } from '../../core/telemetry/metrics.js';
+import type { Counter, PipelineMetrics } from '../../core/telemetry/metrics.js';
 import { errorMessage } from '../../core/errors.js';
 import type { RetryConfig } from './config.js';
 import { findingSummary } from './finding-text.js';
@@ -48,8 +48,9 @@ export class AlertResolver {
   private readonly stopController = new AbortController();
   private readonly database: Database<OpenAlert, string> | undefined;
   private readonly now: () => number;
-  private readonly outcomes;
+  private readonly outcomes: Counter;
   private timer: NodeJS.Timeout | undefined;
+  private writeFailures = 0;
 
   constructor(private readonly options: AlertResolverOptions) {
     this.now = options.now ?? Date.now;
@@ -67,13 +68,21 @@ export class AlertResolver {
     this.timer.unref();
   }
 
-  /** Opens or extends the alert of a finding until `quietMs` after now. */
-  async touch(finding: Finding, quietMs: number): Promise<void> {
+  /**
+   * Opens or extends the alert of a finding until `quietMs` after now. The alert is written to
+   * lmdb without waiting for the disk, because a lost write only means an alert that a crash left
+   * open stays open, and waiting would add a disk flush to the delivery of every finding.
+   */
+  touch(finding: Finding, quietMs: number): void {
     const alert: OpenAlert = { resolve_at: this.now() + quietMs, summary: findingSummary(finding) };
     this.open.delete(finding.fingerprint);
     this.open.set(finding.fingerprint, alert);
     this.evictOverflow();
-    await this.database?.put(finding.fingerprint, alert);
+    this.database?.put(finding.fingerprint, alert).catch((error: unknown) => this.writeFailed(error));
+  }
+
+  private writeFailed(error: unknown): void {
+    if (this.writeFailures++ === 0) this.options.logger.error({ err: errorMessage(error) }, 'cannot store open alerts; a restart will not resolve them');
   }
 
   /** Open alerts, for tests and health. */

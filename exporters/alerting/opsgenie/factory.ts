@@ -42,7 +42,7 @@ function createOpsgenieExporter(settings: CreateSettings<OpsgenieExporterConfig>
       findings: [finding],
       send: async (abort: AbortSignal) => {
         await post(alertsUrl(config.endpoint), createAlert(finding, config), abort);
-        await resolver?.touch(finding, quietPeriod(finding, config.resolve_after));
+        resolver?.touch(finding, quietPeriod(finding, config.resolve_after));
       },
     }));
     await sendEach(messages, signal, context, batch.origin);

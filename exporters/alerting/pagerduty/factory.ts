@@ -36,7 +36,7 @@ function createPagerDutyExporter(settings: CreateSettings<PagerDutyExporterConfi
       findings: [finding],
       send: async (abort: AbortSignal) => {
         await post(triggerEvent(finding, config, fallbackSource), abort);
-        await resolver?.touch(finding, quietPeriod(finding, config.resolve_after));
+        resolver?.touch(finding, quietPeriod(finding, config.resolve_after));
       },
     }));
     await sendEach(messages, signal, context, batch.origin);

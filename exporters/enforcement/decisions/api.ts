@@ -16,6 +16,16 @@ import { inAnyCidr, parseCidr } from '../../../core/cidr.js';
  */
 const DELETED_OVERLAP_MS = 2000;
 
+/**
+ * What one bouncer key has seen: the time of its last pull, for expired decisions, and the id of
+ * the newest decision at that pull. Decision ids only grow, so "made since the last pull" is
+ * exact even within one millisecond.
+ */
+interface LastPull {
+  at: number;
+  last_id: number;
+}
+
 export interface DecisionsApiOptions {
   id: string;
   apiKeys: string[];
@@ -31,8 +41,8 @@ export interface DecisionsApiOptions {
  * enforce Watchpost's decisions:
  *
  * - `GET /v1/decisions/stream?startup=true` lists every active decision as `new` (and recently
- *   expired ones as `deleted`); without `startup=true` it lists what changed since this key's
- *   last successful pull. Scopes default to `ip,range`, as CrowdSec's stream does.
+ *   expired ones as `deleted`); without `startup=true` it lists the decisions made since this
+ *   key's last pull and those that expired since two seconds before it. Scopes default to `ip,range`, as CrowdSec's stream does.
  * - `GET /v1/decisions?ip=…` (or `scope=…&value=…`, `range=…`) lists the active decisions for a
  *   value, or `null` when there is none, as CrowdSec answers.
  * - `HEAD` on both answers 200 without a body.
@@ -42,12 +52,15 @@ export interface DecisionsApiOptions {
  */
 export class DecisionsApi {
   private readonly keyDigests: Buffer[];
-  private readonly pulls: Database<number, string>;
+  private readonly pulls: Database<LastPull, string>;
+  /** The last pull of each key; lmdb keeps a copy for restarts, but its writes become readable only after they commit. */
+  private readonly lastPulls = new Map<string, LastPull>();
   private readonly now: () => number;
 
   constructor(private readonly options: DecisionsApiOptions) {
     this.keyDigests = options.apiKeys.map(digest);
-    this.pulls = options.storage.database<number, string>(`bouncer_pulls/${options.id}`);
+    this.pulls = options.storage.database<LastPull, string>(`bouncer_pulls/${options.id}`);
+    for (const { key, value } of this.pulls.getRange()) this.lastPulls.set(key, value);
     this.now = options.now ?? Date.now;
   }
 
@@ -67,15 +80,18 @@ export class DecisionsApi {
     const startedAt = this.now();
     const filters = readFilters(url.searchParams, ['ip', 'range']);
     const startup = url.searchParams.get('startup') === 'true';
-    const lastPull = this.pulls.get(key) ?? 0;
-    const fresh = startup ? store.list() : store.createdSince(lastPull);
-    const gone = store.expiredSince(startup ? 0 : lastPull - DELETED_OVERLAP_MS);
+    const lastPull = this.lastPulls.get(key) ?? { at: 0, last_id: 0 };
+    const lastId = store.lastId;
+    const fresh = startup ? store.list() : store.createdAfter(lastPull.last_id);
+    const gone = store.expiredSince(startup ? 0 : lastPull.at - DELETED_OVERLAP_MS);
     const body = {
       new: this.serve(fresh, filters, startedAt),
       deleted: this.serve(gone, filters, startedAt),
     };
+    const pull = { at: startedAt, last_id: lastId };
+    this.lastPulls.set(key, pull);
     sendJson(response, 200, body);
-    await this.pulls.put(key, startedAt);
+    await this.pulls.put(key, pull);
   }
 
   private query(request: IncomingMessage, response: ServerResponse, url: URL): void {

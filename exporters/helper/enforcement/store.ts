@@ -91,9 +91,14 @@ export class DecisionStore {
     return [...this.active.values()].sort((a, b) => a.id - b.id);
   }
 
-  /** Active decisions created at or after `since` (milliseconds since the epoch). */
-  createdSince(since: number): Decision[] {
-    return this.list().filter((decision) => Date.parse(decision.created_at) >= since);
+  /** The id of the newest decision made so far, 0 before the first. */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  /** Active decisions with an id above `id`, that is, made after the decision with that id. */
+  createdAfter(id: number): Decision[] {
+    return this.list().filter((decision) => decision.id > id);
   }
 
   /** Decisions that expired at or after `since` (milliseconds since the epoch). */

@@ -74,7 +74,7 @@ describe('pagerduty exporter', () => {
     const [trigger, resolve] = sink.json<PagerDutyEvent>();
     expect(trigger.event_action).toBe('trigger');
     expect(resolve).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: finding.fingerprint });
-    expect(harness.metric('watchpost_exporter_alert_resolves_total', { exporter: 'pagerduty', outcome: 'resolved' })).toBe(1);
+    await waitFor(() => harness.metric('watchpost_exporter_alert_resolves_total', { exporter: 'pagerduty', outcome: 'resolved' }) === 1, 5000, 'the counted resolve');
   });
 
   it('retries a 429 with Retry-After and drops a 400', async () => {
@@ -91,9 +91,9 @@ describe('pagerduty exporter', () => {
     await waitFor(() => sink.requests.length === 4, 5000, 'every attempt');
     await exporter.shutdown();
 
-    const actions = sink.json<PagerDutyEvent>().map((event) => event.dedup_key);
-    const keys = fixtureFindings().map((finding) => finding.fingerprint);
-    expect(actions).toEqual([keys[0], keys[0], keys[1], keys[2]]);
+    const keys = sink.json<PagerDutyEvent>().map((event) => event.dedup_key);
+    expect(keys.slice(0, 3).sort()).toEqual(fixtureFindings().slice(0, 3).map((finding) => finding.fingerprint).sort());
+    expect(keys[3]).toBe(keys[0]);
     expect(harness.metric('watchpost_exporter_sent_items_total', { exporter: 'pagerduty' })).toBe(2);
     expect(harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'pagerduty', reason: 'permanent_error' })).toBe(1);
     expect(harness.log.lines.some((line) => JSON.stringify(line).includes(ROUTING_KEY))).toBe(false);

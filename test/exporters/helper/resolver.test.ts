@@ -42,7 +42,7 @@ describe('AlertResolver', () => {
 
   it('resolves an alert once its quiet period passed', async () => {
     const finding = fixtureFindings()[0];
-    await resolver.touch(finding, 60_000);
+    resolver.touch(finding, 60_000);
 
     now += 59_999;
     await resolver.resolveDue();
@@ -56,9 +56,9 @@ describe('AlertResolver', () => {
 
   it('postpones the resolve when the finding repeats', async () => {
     const finding = fixtureFindings()[0];
-    await resolver.touch(finding, 60_000);
+    resolver.touch(finding, 60_000);
     now += 50_000;
-    await resolver.touch(finding, 60_000);
+    resolver.touch(finding, 60_000);
 
     now += 50_000;
     await resolver.resolveDue();
@@ -71,8 +71,9 @@ describe('AlertResolver', () => {
 
   it('keeps open alerts across a restart', async () => {
     const finding = fixtureFindings()[1];
-    await resolver.touch(finding, 60_000);
+    resolver.touch(finding, 60_000);
     await resolver.stop();
+    await harness.storage.database('alert_state/pagerduty').flushed;
 
     resolver = create();
     resolver.start();
@@ -88,9 +89,9 @@ describe('AlertResolver', () => {
     resolver.start();
     const [first, second, third] = fixtureFindings();
 
-    await resolver.touch(first, 10_000);
-    await resolver.touch(second, 20_000);
-    await resolver.touch(third, 30_000);
+    resolver.touch(first, 10_000);
+    resolver.touch(second, 20_000);
+    resolver.touch(third, 30_000);
     await new Promise((resolve) => setImmediate(resolve));
 
     expect(resolved).toEqual([first.fingerprint]);
@@ -102,7 +103,7 @@ describe('AlertResolver', () => {
       throw new SendError('server answered HTTP 503', { retryable: true, status: 503 });
     });
     resolver.start();
-    await resolver.touch(fixtureFindings()[0], 1000);
+    resolver.touch(fixtureFindings()[0], 1000);
 
     now += 1000;
     await resolver.resolveDue();
