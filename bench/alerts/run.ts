@@ -1,6 +1,6 @@
 /*
  * Alert delivery benchmark: findings at a fixed rate into a webhook exporter and a PagerDuty-format
- * exporter, both posting to loopback servers in this process; reports the latency from each
+ * exporter, both posting to loopback servers in this process. It reports the latency from each
  * finding's event time to its arrival, losses, and the daemon's memory and CPU.
  *
  * Usage: npm run bench:alerts -- [--rate 1000] [--duration 30] [--drain 60] [--warmup 0] [--persistent]

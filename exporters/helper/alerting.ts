@@ -7,7 +7,7 @@ import type { SendContext, Trimmed } from './sender.js';
 
 /** Settings every alerting exporter shares. */
 export interface AlertingConfig {
-  /** Findings below this severity are not sent. Default `info` (everything) unless the exporter says otherwise. */
+  /** Findings below this severity are not sent. Default `info` (everything) unless the exporter sets another default. */
   min_severity: Severity;
   rate_limit: RateLimitConfig;
 }
@@ -87,7 +87,7 @@ const SEND_CONCURRENCY = 4;
 
 /**
  * Sends the messages of one batch, up to four at a time. A message the receiver rejects for good
- * is dropped and counted while the others go on; when a message fails in a way worth retrying,
+ * is dropped and counted while the others go on. When a message fails in a way worth retrying,
  * the error carries the findings of every message not yet delivered, so the next attempt does not
  * repeat what went through.
  */
@@ -123,7 +123,7 @@ export function withRemaining(error: unknown, remaining: FindingsBatch): SendErr
   return new SendError(error.message, { retryable: error.retryable, retryAfterMs: error.retryAfterMs, status: error.status, cause: error.cause, remaining });
 }
 
-/** The quiet period after which an alert resolves: the finding's suppression period, or `fallbackMs` when it has none. */
+/** Returns the quiet period after which an alert resolves: the finding's suppression period, or `fallbackMs` when it has none. */
 export function quietPeriod(finding: Finding, fallbackMs: number): number {
   return finding.suppress_seconds !== undefined && finding.suppress_seconds > 0 ? finding.suppress_seconds * 1000 : fallbackMs;
 }

@@ -9,7 +9,7 @@ export interface QueueEntry {
   readonly key?: number;
 }
 
-/** Raised by `push` when the queue holds `capacity` batches. */
+/** Raised by `push` when the queue contains `capacity` batches. */
 export class QueueFullError extends Error {
   constructor(readonly capacity: number) {
     super(`sending queue is full (${capacity} batches)`);
@@ -18,10 +18,10 @@ export class QueueFullError extends Error {
 }
 
 /**
- * A bounded FIFO of batches waiting to be sent. The size counts the batches waiting (and, for the
- * persistent queue, those being written); batches taken by a consumer have left the queue, as in
- * the Collector's sending queue, so the data held is at most the capacity plus one request per
- * consumer.
+ * A bounded FIFO of batches waiting to be sent. The size counts the batches waiting and, for the
+ * persistent queue, those being written. Batches taken by a consumer have left the queue, as in
+ * the Collector's sending queue, so the data in memory is at most the capacity plus one request
+ * per consumer.
  */
 export interface BatchQueue {
   readonly capacity: number;

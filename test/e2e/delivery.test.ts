@@ -26,7 +26,7 @@ service:
 `;
 }
 
-/** Client addresses of the findings in the requests a sink answered. */
+/** Returns the client addresses of the findings in the given request bodies. */
 function deliveredAddresses(bodies: Buffer[]): Set<string> {
   return new Set(bodies.map((body) => (JSON.parse(body.toString('utf8')) as Finding).actor.address ?? ''));
 }

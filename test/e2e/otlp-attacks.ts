@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
-/** A distinct client address per index, from the 198.18.0.0/15 benchmarking range (RFC 2544). */
+/** Returns a distinct client address per index, from the 198.18.0.0/15 benchmarking range (RFC 2544). */
 export function attackerAddress(index: number): string {
   return `198.18.${(index >> 8) & 255}.${index & 255}`;
 }
 
 /**
- * An OTLP/JSON traces request with one SERVER span carrying SQL injection in its query, from
+ * Builds an OTLP/JSON traces request with one SERVER span carrying SQL injection in its query, from
  * the client address of `index`. The default rule pack raises one `sqli` finding per client
  * address, so every index gives its own finding.
  */

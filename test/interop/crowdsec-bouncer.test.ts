@@ -28,7 +28,7 @@ service:
     findings: { receivers: [detection], exporters: [decisions] }
 `;
 
-/** The custom bouncer's config: pull every second, call our script, log to stdout, no metrics listener. */
+/** Returns the custom bouncer's config: pull every second, call our script, log to stdout, no metrics listener. */
 function bouncerConfig(directory: string, adminEndpoint: string): string {
   return [
     `bin_path: ${join(directory, 'record.sh')}`,

@@ -27,7 +27,7 @@ interface Received {
 }
 
 /**
- * An rsyslog configuration with three listeners on 127.0.0.1 (TCP, TCP with TLS, and UDP) that
+ * Returns an rsyslog configuration with three listeners on 127.0.0.1 (TCP, TCP with TLS, and UDP) that
  * writes every message's parsed fields as one JSON object per line. rsyslog escapes control
  * characters on receive by default, which would turn LEEF's tab delimiter into `#011`, so
  * `parser.escapeControlCharacterTab` is off.

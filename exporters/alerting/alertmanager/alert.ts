@@ -5,7 +5,7 @@ import type { AlertmanagerExporterConfig } from './config.js';
 /**
  * Builds a postable alert for Alertmanager's `/api/v2/alerts`. Alertmanager identifies an alert
  * by its label set, so the labels hold the rule, the severity and the fingerprint, and a repeat
- * finding updates the same alert. `startsAt` is when the actor was first seen; `endsAt` is one
+ * finding updates the same alert. `startsAt` is when the actor was first seen. `endsAt` is one
  * quiet period after now, so the alert resolves on its own when no further finding extends it.
  */
 export function postableAlert(finding: Finding, config: AlertmanagerExporterConfig, quietMs: number, now = Date.now()): Record<string, unknown> {

@@ -45,7 +45,7 @@ export function createDefaultConfig(): PagerDutyExporterConfig {
     resolve_after: 600_000,
     max_open_alerts: 10_000,
     min_severity: 'high',
-    // An estimate that keeps one integration key well inside PagerDuty's per-key event limit; 429 answers are retried.
+    // An estimate that keeps one integration key well inside PagerDuty's per-key event limit. 429 responses are retried.
     rate_limit: { rate: 2, burst: 20 },
     tls: defaultClientTls(),
   };

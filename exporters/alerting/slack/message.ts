@@ -19,14 +19,14 @@ const SEVERITY_MARK: Record<Finding['severity'], string> = {
   info: ':white_circle:',
 };
 
-/** A section field: a bold label over a value, escaped and cut to Slack's 2000-character field limit. */
+/** Builds a section field: a bold label over a value, escaped and cut to Slack's 2000-character field limit. */
 function field(label: string, value: string): Record<string, string> {
   return { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}`, 2000) };
 }
 
 /**
- * Builds an incoming-webhook payload: `text` for notifications and clients without blocks, and
- * Block Kit blocks with a header (plain text, at most 150 characters), the main facts as section
+ * Builds an incoming-webhook payload. `text` serves notifications and clients without blocks. The
+ * Block Kit blocks hold a header (plain text, at most 150 characters), the main facts as section
  * fields (at most 10), the first evidence sample, and the ids as context.
  */
 export function slackMessage(finding: Finding, textTemplate: string): Record<string, unknown> {

@@ -12,14 +12,14 @@ import { inAnyCidr, parseCidr } from '../../../core/cidr.js';
 
 /**
  * CrowdSec's expired-decision query reaches back two seconds before the last pull, so a decision
- * that expired while the previous answer was being written is not missed.
+ * that expired while the previous response was being written is not missed.
  */
 const DELETED_OVERLAP_MS = 2000;
 
 /**
- * What one bouncer key has seen: the time of its last pull, for expired decisions, and the id of
- * the newest decision at that pull. Decision ids only grow, so "made since the last pull" is
- * exact even within one millisecond.
+ * The last pull of one bouncer key: its time, for expired decisions, and the id of the newest
+ * decision at that pull. Decision ids only grow, so "made since the last pull" is exact even
+ * within one millisecond.
  */
 interface LastPull {
   at: number;
@@ -40,9 +40,9 @@ export interface DecisionsApiOptions {
  * The bouncer side of CrowdSec's Local API on the admin endpoint, enough for existing bouncers to
  * enforce Watchpost's decisions:
  *
- * - `GET /v1/decisions/stream?startup=true` lists every active decision as `new` (and recently
- *   expired ones as `deleted`); without `startup=true` it lists the decisions made since this
- *   key's last pull and those that expired since two seconds before it. Scopes default to `ip,range`, as CrowdSec's stream does.
+ * - `GET /v1/decisions/stream?startup=true` lists every active decision as `new` and recently
+ *   expired ones as `deleted`. Without `startup=true` it lists the decisions made since this
+ *   key's last pull, and those that expired from two seconds before it on. Scopes default to `ip,range`, as CrowdSec's stream does.
  * - `GET /v1/decisions?ip=…` (or `scope=…&value=…`, `range=…`) lists the active decisions for a
  *   value, or `null` when there is none, as CrowdSec answers.
  * - `HEAD` on both answers 200 without a body.
@@ -102,7 +102,7 @@ export class DecisionsApi {
     const type = url.searchParams.get('type');
     const matches = store.list().filter((decision) => (type === null || decision.type === type) && valueMatches(decision, url.searchParams));
     const served = this.serve(matches, filters, this.now());
-    // CrowdSec's Local API answers `null` rather than `[]` when no decision matches, and bouncers expect that.
+    // CrowdSec's Local API returns `null` rather than `[]` when no decision matches, and bouncers expect that.
     sendJson(response, 200, served.length > 0 ? served : null);
   }
 
@@ -115,12 +115,12 @@ export class DecisionsApi {
     return decisions.filter((decision) => !decision.dry_run && matchesFilters(decision, filters)).map((decision) => toCrowdSec(decision, now));
   }
 
-  /** Returns the hex digest of the request's key when it is one of the configured keys; answers 403 otherwise. */
+  /** Returns the hex digest of the request's key when it is one of the configured keys, else sends 403. */
   private authenticate(request: IncomingMessage, response: ServerResponse, route: string): string | undefined {
     const header = request.headers['x-api-key'];
     const presented = Array.isArray(header) ? header[0] : header;
     const presentedDigest = presented ? digest(presented) : undefined;
-    // Comparing fixed-length digests in constant time tells an attacker nothing about how close a guess was.
+    // Comparing fixed-length digests in constant time reveals nothing about how close a guessed key was.
     const known = presentedDigest !== undefined && this.keyDigests.some((candidate) => timingSafeEqual(candidate, presentedDigest));
     this.options.requests.add({ exporter: this.options.id, route, outcome: known ? 'ok' : 'forbidden' });
     if (!known) {

@@ -9,9 +9,9 @@ export interface DecisionsExporterConfig {
    */
   api_keys: string[];
   /**
-   * A path prefix for the routes on the admin endpoint, such as `/crowdsec`, for more than one
-   * decisions exporter; the bouncer's `api_url` then ends with it. Empty (the default) serves
-   * `/v1/decisions` and `/v1/decisions/stream` at the root.
+   * A path prefix for the routes on the admin endpoint, such as `/crowdsec`, so that more than one
+   * decisions exporter can run. The bouncer's `api_url` then ends with it. Empty (the default)
+   * serves `/v1/decisions` and `/v1/decisions/stream` at the root.
    */
   path_prefix: string;
   /** The enforcement policy that turns findings into decisions. */

@@ -73,8 +73,11 @@ function commaList(value: string | null): string[] {
 export function readFilters(query: URLSearchParams, defaultScopes: string[] | undefined): DecisionFilters {
   const scopes = commaList(query.get('scopes')).map((scope) => scope.toLowerCase());
   const origins = commaList(query.get('origins')).map((origin) => origin.toLowerCase());
+  let scopeSet: Set<string> | undefined;
+  if (scopes.length > 0) scopeSet = new Set(scopes);
+  else if (defaultScopes) scopeSet = new Set(defaultScopes);
   return {
-    scopes: scopes.length > 0 ? new Set(scopes) : defaultScopes ? new Set(defaultScopes) : undefined,
+    scopes: scopeSet,
     origins: origins.length > 0 ? new Set(origins) : undefined,
     scenariosContaining: commaList(query.get('scenarios_containing')),
     scenariosNotContaining: commaList(query.get('scenarios_not_containing')),

@@ -10,7 +10,7 @@ export interface DenyListExporterConfig {
    * `haproxy` writes `key value` lines for an HAProxy map file.
    */
   format: 'nginx' | 'haproxy';
-  /** Which decisions the file lists: `ip` (the default), `identity` or `api_key`. */
+  /** The scope of the decisions the file lists: `ip` (the default), `identity` or `api_key`. */
   scope: DecisionScope;
   /** The value written after each key. Default `1`. */
   value: string;

@@ -10,9 +10,9 @@ import { createDefaultConfig, schema, validate, type DenyListExporterConfig } fr
 import { isSafeKey, renderDenyList, replaceFile } from './file.js';
 
 /**
- * Keeps a deny-list file in nginx or HAProxy map format in step with the active ban decisions:
- * written at start from the decisions in lmdb, rewritten (atomically, at most once per
- * `flush_interval`) when decisions are made or expire, followed by the reload command.
+ * Keeps a deny-list file in nginx or HAProxy map format in step with the active ban decisions. The
+ * file is written at start from the decisions in lmdb and rewritten atomically, at most once per
+ * `flush_interval`, when decisions are made or expire. The reload command runs after each write.
  */
 class DenyListExporter implements Exporter {
   private readonly enforcer: Enforcer;

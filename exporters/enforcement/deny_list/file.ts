@@ -4,9 +4,9 @@ import type { Decision } from '../../helper/enforcement/decision.js';
 
 /**
  * Keys written into the file. Identities and API key fingerprints come from requests, so a value
- * outside this set (which excludes spaces, quotes, `;`, `#`, `{`, `}`, `$` and a leading `~`,
- * the characters that could change the meaning of an nginx or HAProxy file) is left out rather
- * than escaped. Addresses are written in their normalized form.
+ * outside this set is left out rather than escaped. The set excludes spaces, quotes, `;`, `#`,
+ * `{`, `}`, `$` and a leading `~`, the characters that could change the meaning of an nginx or
+ * HAProxy file. Addresses are written in their normalized form.
  */
 const SAFE_KEY = /^[A-Za-z0-9._:@+/=-]{1,256}$/;
 

@@ -57,7 +57,7 @@ export class DecisionStore {
   /**
    * Stores a new decision and records the offense. A decision for a value that is already banned
    * replaces the active one without listing it as expired, because the value stays banned and a
-   * bouncer told of the removal could unban it. Returns the stored decision and the decisions
+   * bouncer that received the removal could unban it. Returns the stored decision and the decisions
    * expired early to stay within `maxActive`.
    */
   async add(proposal: Omit<Decision, 'id'>): Promise<{ decision: Decision; replaced?: Decision; evicted: Decision[] }> {

@@ -23,7 +23,7 @@ const CONFIDENCE: Record<Confidence, [number, string]> = { low: [1, 'Low'], medi
  * Maps a finding to an OCSF Detection Finding event (class 2004, category 2 Findings). A `new`
  * finding is activity 1 (Create) and an `update` activity 2 (Update), so `type_uid` is 200401 or
  * 200402. Both carry the same `finding_info.uid`, made of the fingerprint and the first-seen
- * time, so a consumer joins an update to the finding it updates; `metadata.uid` is the id of
+ * time, so a consumer joins an update to the finding it updates. `metadata.uid` is the id of
  * this one event. Fields without an OCSF attribute go under `unmapped`.
  */
 export function detectionFinding(finding: Finding, productVersion: string): Record<string, unknown> {

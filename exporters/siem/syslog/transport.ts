@@ -28,7 +28,7 @@ export function createTransport(options: TransportOptions): SyslogTransport {
 
 /**
  * Frames a message for a stream transport. Octet counting (RFC 6587 section 3.4.1, and the only
- * framing RFC 5425 allows over TLS) prefixes the length in bytes and a space; non-transparent
+ * framing RFC 5425 allows over TLS) prefixes the length in bytes and a space. Non-transparent
  * framing ends the message with a line feed, which is safe here because every format keeps line
  * breaks out of its messages.
  */
