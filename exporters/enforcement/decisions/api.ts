@@ -44,7 +44,7 @@ export interface DecisionsApiOptions {
  *   expired ones as `deleted`. Without `startup=true` it lists the decisions made since this
  *   key's last pull, and those that expired from two seconds before it on. Scopes default to `ip,range`, as CrowdSec's stream does.
  * - `GET /v1/decisions?ip=…` (or `scope=…&value=…`, `range=…`) lists the active decisions for a
- *   value, or `null` when there is none, as CrowdSec answers.
+ *   value, or `null` when there is none, as CrowdSec does.
  * - `HEAD` on both answers 200 without a body.
  *
  * Every request needs one of the configured keys in `X-Api-Key`, else 403 `access forbidden`.
