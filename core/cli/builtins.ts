@@ -6,6 +6,7 @@ import { FactoryRegistry } from '../registry.js';
 import { otlpReceiverFactory } from '../../receivers/otlp/factory.js';
 import { gatewayLogReceiverFactory } from '../../receivers/gatewaylog/factory.js';
 import { detectionProcessorFactory } from '../../processors/detection/factory.js';
+import { probabilisticSamplerFactory } from '../../processors/sampling/probabilistic_sampler/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
@@ -15,6 +16,7 @@ export function builtinRegistry(): FactoryRegistry {
     otlpReceiverFactory,
     gatewayLogReceiverFactory,
     detectionProcessorFactory,
+    probabilisticSamplerFactory,
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,
