@@ -7,6 +7,7 @@ import { otlpReceiverFactory } from '../../receivers/otlp/factory.js';
 import { gatewayLogReceiverFactory } from '../../receivers/gatewaylog/factory.js';
 import { detectionProcessorFactory } from '../../processors/detection/factory.js';
 import { probabilisticSamplerFactory } from '../../processors/sampling/probabilistic_sampler/factory.js';
+import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
@@ -17,6 +18,7 @@ export function builtinRegistry(): FactoryRegistry {
     gatewayLogReceiverFactory,
     detectionProcessorFactory,
     probabilisticSamplerFactory,
+    tailSamplingFactory,
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,

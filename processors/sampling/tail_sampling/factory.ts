@@ -1,0 +1,163 @@
+import type { Host, Processor, ProcessorFactory, ProcessorSettings } from '../../../core/component.js';
+import { OtlpBatch, type Batch } from '../../../core/data/batch.js';
+import type { StageSpec } from '../../../core/pool/pool.js';
+import type { Counter } from '../../../core/telemetry/metrics.js';
+import { DropLog } from '../../helper/drop-log.js';
+import { TraceBuffer, type Decision, type Released } from './buffer.js';
+import { createDefaultConfig, schema, validateConfig, type TailSamplingConfig } from './config.js';
+import { compilePolicies } from './policies.js';
+import { collectPredicates, type CollectedPredicates } from './predicates.js';
+import type { SecurityState } from './security.js';
+import type { GroupResult, GroupTask } from './worker.js';
+
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
+
+/** Spans per batch passed on at most, so one decision tick does not build a huge request. */
+const MAX_SPANS_PER_OUTPUT = 8192;
+
+const predicatesByConfig = new WeakMap<TailSamplingConfig, CollectedPredicates>();
+
+function predicatesFor(config: TailSamplingConfig): CollectedPredicates {
+  let collected = predicatesByConfig.get(config);
+  if (!collected) {
+    collected = collectPredicates(config);
+    predicatesByConfig.set(config, collected);
+  }
+  return collected;
+}
+
+interface TailMetrics {
+  traces: Counter;
+  lateSpans: Counter;
+  early: Counter;
+}
+
+/**
+ * Holds each trace's spans for `decision_wait` after its first span, then keeps or drops the
+ * whole trace by its policies. The worker pool splits batches by trace and summarizes what the
+ * policies read, so this side holds encoded bytes and never decodes a span.
+ *
+ * A batch is acknowledged once its spans are buffered: holding the sender for the decision wait
+ * would time its requests out. Spans still buffered when the process dies are therefore lost;
+ * at shutdown every pending trace is decided and passed on.
+ */
+class TailSamplingProcessor implements Processor {
+  private readonly buffer: TraceBuffer;
+  private readonly security: SecurityState[];
+  private readonly predicates: CollectedPredicates;
+  private readonly metrics: TailMetrics;
+  private readonly dropLog: DropLog;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly settings: ProcessorSettings<TailSamplingConfig>) {
+    const { config, metrics, id } = settings;
+    this.predicates = predicatesFor(config);
+    const compiled = compilePolicies(config, this.predicates);
+    this.security = compiled.security;
+    const registry = metrics.registry;
+    this.metrics = {
+      traces: registry.counter('watchpost_tail_sampling_traces_total', 'Traces decided by tail sampling, by decision and the first policy that sampled them.'),
+      lateSpans: registry.counter('watchpost_tail_sampling_late_spans_total', 'Spans that arrived after their trace was decided and followed that decision.'),
+      early: registry.counter('watchpost_tail_sampling_early_decisions_total', 'Traces decided before decision_wait ended because num_traces or max_spans_per_trace was reached.'),
+    };
+    registry.gauge('watchpost_tail_sampling_pending_traces', 'Traces waiting for their decision.').track({ processor: id, pipeline: settings.pipeline }, () => this.buffer.size);
+    this.buffer = new TraceBuffer(config, compiled.policies, {
+      decided: (decision) => this.countDecision(decision),
+      late: (sampled, spans) => this.metrics.lateSpans.add({ processor: id, decision: sampled ? 'sampled' : 'not_sampled' }, spans),
+    });
+    this.dropLog = new DropLog(settings.logger, 'tail sampling lost sampled spans because the next consumer refused them');
+  }
+
+  async start(host: Host): Promise<void> {
+    if (this.security.length > 0) {
+      this.unsubscribe = host.findingsBus.subscribe((findings) => {
+        const now = Date.now();
+        for (const state of this.security) this.buffer.promote(state.observe(findings, now));
+      });
+    }
+    const tick = Math.max(10, Math.min(1000, Math.floor(this.settings.config.decision_wait / 4)));
+    this.timer = setInterval(() => this.send(this.buffer.releaseDue(Date.now())), tick);
+    this.timer.unref();
+  }
+
+  /** Decides every pending trace with the spans it has and waits until they were passed on. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.send(this.buffer.releaseAll(Date.now()));
+    await Promise.allSettled([...this.inFlight]);
+    this.dropLog.flush();
+  }
+
+  async consume(batch: Batch): Promise<void> {
+    if (batch.signal !== 'traces') return this.settings.next.consume(batch);
+    const result = batch.analysisFor<GroupResult>(this.settings.id) ?? await this.group(batch);
+    const { late, early } = this.buffer.add(result, Date.now());
+    this.send(early);
+    // Late spans of a sampled trace go on with this request, so a refusal reaches its sender.
+    for (const output of this.batches(late)) await this.settings.next.consume(output);
+  }
+
+  private group(batch: OtlpBatch): Promise<GroupResult> {
+    const task: GroupTask = { bytes: batch.toBytes(), options: this.predicates.options };
+    return this.settings.pool.run<GroupResult>('tail_sampling.group', task);
+  }
+
+  /** Passes released spans on in the background; what the next consumer refuses is counted as lost. */
+  private send(released: Released): void {
+    for (const output of this.batches(released)) {
+      const delivery = this.settings.next.consume(output).catch((error: unknown) => {
+        this.settings.metrics.processorDropped.add({ processor: this.settings.id, signal: 'traces', reason: 'downstream_refused' }, output.itemCount);
+        this.dropLog.record('downstream_refused', output.itemCount, error);
+      }).finally(() => this.inFlight.delete(delivery));
+      this.inFlight.add(delivery);
+    }
+  }
+
+  private *batches(released: Released): Generator<OtlpBatch> {
+    let parts: Uint8Array[] = [];
+    let spans = 0;
+    const origin = { receiver: this.settings.id };
+    for (const part of released.parts) {
+      parts.push(part.bytes);
+      spans += part.spans;
+      if (spans >= MAX_SPANS_PER_OUTPUT) {
+        yield this.output(parts, spans, origin);
+        parts = [];
+        spans = 0;
+      }
+    }
+    if (parts.length > 0) yield this.output(parts, spans, origin);
+  }
+
+  private output(parts: Uint8Array[], spans: number, origin: { receiver: string }): OtlpBatch {
+    this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: 'traces' }, spans);
+    return OtlpBatch.fromBytes('traces', parts.length === 1 ? parts[0] : Buffer.concat(parts), spans, origin);
+  }
+
+  private countDecision(decision: Decision): void {
+    const id = this.settings.id;
+    this.metrics.traces.add({ processor: id, decision: decision.sampled ? 'sampled' : 'not_sampled', policy: decision.policy ?? '' });
+    if (decision.early) this.metrics.early.add({ processor: id, reason: decision.early });
+  }
+}
+
+export const tailSamplingFactory: ProcessorFactory<TailSamplingConfig> = {
+  kind: 'processor',
+  type: 'tail_sampling',
+  description: 'Holds spans per trace for decision_wait and keeps whole traces by policy, including every trace of an attack.',
+  signals: ['traces'],
+  schema,
+  createDefaultConfig,
+  validate: validateConfig,
+  workerModules: [WORKER_MODULE],
+  workerStage(id, config): StageSpec {
+    return { id, kind: 'tail_sampling', module: WORKER_MODULE, options: predicatesFor(config).options };
+  },
+  create: (settings) => new TailSamplingProcessor(settings),
+};
