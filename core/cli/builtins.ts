@@ -8,6 +8,7 @@ import { gatewayLogReceiverFactory } from '../../receivers/gatewaylog/factory.js
 import { detectionProcessorFactory } from '../../processors/detection/factory.js';
 import { probabilisticSamplerFactory } from '../../processors/sampling/probabilistic_sampler/factory.js';
 import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
+import { apiMetricsFactory } from '../../processors/apimetrics/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
@@ -19,6 +20,7 @@ export function builtinRegistry(): FactoryRegistry {
     detectionProcessorFactory,
     probabilisticSamplerFactory,
     tailSamplingFactory,
+    apiMetricsFactory,
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,
