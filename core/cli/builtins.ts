@@ -9,6 +9,7 @@ import { detectionProcessorFactory } from '../../processors/detection/factory.js
 import { probabilisticSamplerFactory } from '../../processors/sampling/probabilistic_sampler/factory.js';
 import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
 import { apiMetricsFactory } from '../../processors/apimetrics/factory.js';
+import { batchProcessorFactory } from '../../processors/batch/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
@@ -21,6 +22,7 @@ export function builtinRegistry(): FactoryRegistry {
     probabilisticSamplerFactory,
     tailSamplingFactory,
     apiMetricsFactory,
+    batchProcessorFactory,
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,

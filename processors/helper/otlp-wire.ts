@@ -152,19 +152,24 @@ export interface RequestChunk {
 }
 
 /**
- * Splits an encoded request into requests of at most `maxItems` items each, keeping every
- * item's resource and scope. Metrics split between metrics, never inside one, so a chunk exceeds
- * the limit when a single metric has more data points than it.
+ * Splits an encoded request into requests of at most `maxItems` items and about `maxBytes` bytes
+ * each (0 means no limit), keeping every item's resource and scope. The byte limit counts the
+ * items' own bytes, not the resource and scope copied around them. A chunk exceeds a limit only
+ * when a single item does: metrics split between metrics, never inside one.
  */
-export function splitRequest(signal: TelemetrySignal, bytes: Uint8Array, maxItems: number): RequestChunk[] {
+export function splitRequest(signal: TelemetrySignal, bytes: Uint8Array, maxItems: number, maxBytes = 0): RequestChunk[] {
   const chunks: RequestChunk[] = [];
   let request = new Builder();
   let requestItems = 0;
+  let requestBytes = 0;
+  const itemLimit = maxItems > 0 ? maxItems : Infinity;
+  const byteLimit = maxBytes > 0 ? maxBytes : Infinity;
   const close = () => {
     if (requestItems === 0) return;
     chunks.push({ bytes: request.finish(), items: requestItems });
     request = new Builder();
     requestItems = 0;
+    requestBytes = 0;
   };
   for (const resource of parseRequest(signal, bytes)) {
     let scopes: Builder[] = [];
@@ -179,7 +184,7 @@ export function splitRequest(signal: TelemetrySignal, bytes: Uint8Array, maxItem
     for (const scope of resource.scopes) {
       let current: Builder | undefined;
       for (const item of scope.items) {
-        if (requestItems > 0 && requestItems + item.count > maxItems) {
+        if (requestItems > 0 && (requestItems + item.count > itemLimit || requestBytes + item.bytes.length > byteLimit)) {
           if (current) scopes.push(current);
           current = undefined;
           flushResource();
@@ -191,6 +196,7 @@ export function splitRequest(signal: TelemetrySignal, bytes: Uint8Array, maxItem
         }
         current.push(item.bytes);
         requestItems += item.count;
+        requestBytes += item.bytes.length;
       }
       if (current) scopes.push(current);
     }
