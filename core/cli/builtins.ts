@@ -10,6 +10,7 @@ import { probabilisticSamplerFactory } from '../../processors/sampling/probabili
 import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
 import { apiMetricsFactory } from '../../processors/apimetrics/factory.js';
 import { batchProcessorFactory } from '../../processors/batch/factory.js';
+import { redactionProcessorFactory } from '../../processors/redaction/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
@@ -23,6 +24,7 @@ export function builtinRegistry(): FactoryRegistry {
     tailSamplingFactory,
     apiMetricsFactory,
     batchProcessorFactory,
+    redactionProcessorFactory,
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,
