@@ -11,6 +11,7 @@ import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/fac
 import { apiMetricsFactory } from '../../processors/apimetrics/factory.js';
 import { batchProcessorFactory } from '../../processors/batch/factory.js';
 import { redactionProcessorFactory } from '../../processors/redaction/factory.js';
+import { memoryLimiterFactory } from '../../processors/memory_limiter/factory.js';
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
@@ -25,6 +26,7 @@ export function builtinRegistry(): FactoryRegistry {
     apiMetricsFactory,
     batchProcessorFactory,
     redactionProcessorFactory,
+    memoryLimiterFactory,
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,

@@ -12,8 +12,9 @@ import type { GroupResult, GroupTask } from './worker.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
-/** Spans per batch passed on at most, so one decision tick does not build a huge request. */
+/** Spans and bytes per batch passed on at most, so one decision tick does not build a huge request. */
 const MAX_SPANS_PER_OUTPUT = 8192;
+const MAX_BYTES_PER_OUTPUT = 4 * 1024 * 1024;
 
 const predicatesByConfig = new WeakMap<TailSamplingConfig, CollectedPredicates>();
 
@@ -48,6 +49,8 @@ class TailSamplingProcessor implements Processor {
   private readonly metrics: TailMetrics;
   private readonly dropLog: DropLog;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly outbox: Released[] = [];
+  private pump: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
@@ -108,28 +111,50 @@ class TailSamplingProcessor implements Processor {
     return this.settings.pool.run<GroupResult>('tail_sampling.group', task);
   }
 
-  /** Passes released spans on in the background; what the next consumer refuses is counted as lost. */
+  /**
+   * Queues released spans to be passed on in the background, one batch at a time, so a large
+   * release is not copied into batches all at once. What the next consumer refuses is counted as lost.
+   */
   private send(released: Released): void {
-    for (const output of this.batches(released)) {
-      const delivery = this.settings.next.consume(output).catch((error: unknown) => {
-        this.settings.metrics.processorDropped.add({ processor: this.settings.id, signal: 'traces', reason: 'downstream_refused' }, output.itemCount);
-        this.dropLog.record('downstream_refused', output.itemCount, error);
-      }).finally(() => this.inFlight.delete(delivery));
-      this.inFlight.add(delivery);
+    if (released.parts.length === 0) return;
+    this.outbox.push(released);
+    if (!this.pump) {
+      const pump = this.drain().finally(() => {
+        if (this.pump === pump) this.pump = undefined;
+      });
+      this.pump = pump;
+      this.inFlight.add(pump);
+      void pump.finally(() => this.inFlight.delete(pump));
+    }
+  }
+
+  private async drain(): Promise<void> {
+    for (let released = this.outbox.shift(); released; released = this.outbox.shift()) {
+      for (const output of this.batches(released)) {
+        try {
+          await this.settings.next.consume(output);
+        } catch (error) {
+          this.settings.metrics.processorDropped.add({ processor: this.settings.id, signal: 'traces', reason: 'downstream_refused' }, output.itemCount);
+          this.dropLog.record('downstream_refused', output.itemCount, error);
+        }
+      }
     }
   }
 
   private *batches(released: Released): Generator<OtlpBatch> {
     let parts: Uint8Array[] = [];
     let spans = 0;
+    let bytes = 0;
     const origin = { receiver: this.settings.id };
     for (const part of released.parts) {
       parts.push(part.bytes);
       spans += part.spans;
-      if (spans >= MAX_SPANS_PER_OUTPUT) {
+      bytes += part.bytes.length;
+      if (spans >= MAX_SPANS_PER_OUTPUT || bytes >= MAX_BYTES_PER_OUTPUT) {
         yield this.output(parts, spans, origin);
         parts = [];
         spans = 0;
+        bytes = 0;
       }
     }
     if (parts.length > 0) yield this.output(parts, spans, origin);
