@@ -5,6 +5,7 @@
 import { FactoryRegistry } from '../registry.js';
 import { otlpReceiverFactory } from '../../receivers/otlp/factory.js';
 import { gatewayLogReceiverFactory } from '../../receivers/gatewaylog/factory.js';
+import { syslogReceiverFactory } from '../../receivers/syslog/factory.js';
 import { detectionProcessorFactory } from '../../processors/detection/factory.js';
 import { probabilisticSamplerFactory } from '../../processors/sampling/probabilistic_sampler/factory.js';
 import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
@@ -20,6 +21,7 @@ export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
     otlpReceiverFactory,
     gatewayLogReceiverFactory,
+    syslogReceiverFactory,
     detectionProcessorFactory,
     probabilisticSamplerFactory,
     tailSamplingFactory,

@@ -24,6 +24,8 @@ export interface PipelineConfig {
 
 export interface ServiceConfig {
   file: string;
+  /** Ids of components that are configured but invalid; pipelines may name them without a second error. */
+  invalid: Set<string>;
   receivers: Map<string, ComponentConfig>;
   processors: Map<string, ComponentConfig>;
   exporters: Map<string, ComponentConfig>;
@@ -125,6 +127,7 @@ function validateRoot(root: MapNode, file: string, registry: FactoryRegistry, co
   }
   const config: ServiceConfig = {
     file,
+    invalid: new Set(),
     receivers: new Map(),
     processors: new Map(),
     exporters: new Map(),
@@ -134,7 +137,7 @@ function validateRoot(root: MapNode, file: string, registry: FactoryRegistry, co
   };
   for (const section of SECTIONS) {
     const node = root.entries.get(section);
-    if (node) config[section] = validateSection(node, SECTION_KIND[section], registry, context);
+    if (node) config[section] = validateSection(node, SECTION_KIND[section], registry, context, config.invalid);
   }
   const serviceNode = root.entries.get('service');
   if (!serviceNode) {
@@ -151,7 +154,7 @@ function validateRoot(root: MapNode, file: string, registry: FactoryRegistry, co
 
 const COMPONENT_ID = /^([a-z][a-z0-9_]*)(?:\/([^\s/]+))?$/;
 
-function validateSection(node: ConfigNode, kind: ComponentKind, registry: FactoryRegistry, context: ParseContext): Map<string, ComponentConfig> {
+function validateSection(node: ConfigNode, kind: ComponentKind, registry: FactoryRegistry, context: ParseContext, invalid: Set<string>): Map<string, ComponentConfig> {
   const components = new Map<string, ComponentConfig>();
   if (node.kind === 'scalar' && node.value === null) return components;
   if (node.kind !== 'map') {
@@ -171,11 +174,15 @@ function validateSection(node: ConfigNode, kind: ComponentKind, registry: Factor
     if (!factory) {
       context.report({ path: childPath(node.path, id), file: node.file, line: keyLine }, 'WP_ERR_CONFIG_BAD_ID',
         `unknown ${kind} type "${type}"; known types: ${registry.types(kind).join(', ') || 'none'}`);
+      invalid.add(id);
       continue;
     }
     const issuesBefore = context.issues.length;
     const parsed = factory.schema.parse(child, context);
-    if (parsed === undefined || context.issues.length > issuesBefore) continue;
+    if (parsed === undefined || context.issues.length > issuesBefore) {
+      invalid.add(id);
+      continue;
+    }
     const merged = mergeDefaults(factory.createDefaultConfig(), parsed);
     factory.validate?.(merged, (message, path) => {
       const target = path ? findNode(child, path) ?? child : child;
@@ -237,14 +244,14 @@ function checkReferences(pipeline: PipelineConfig, node: ConfigNode, config: Ser
   pipeline.processors.forEach((id, index) => {
     if (seen.has(id)) context.report(listNode('processors', index), 'WP_ERR_CONFIG_INVALID_VALUE', `processor "${id}" is listed twice`);
     seen.add(id);
-    checkReference(config.processors, 'processor', id, pipeline, listNode('processors', index), context);
+    checkReference(config.processors, 'processor', id, pipeline, listNode('processors', index), context, config.invalid);
   });
-  pipeline.exporters.forEach((id, index) => checkReference(config.exporters, 'exporter', id, pipeline, listNode('exporters', index), context));
+  pipeline.exporters.forEach((id, index) => checkReference(config.exporters, 'exporter', id, pipeline, listNode('exporters', index), context, config.invalid));
   pipeline.receivers.forEach((id, index) => {
     const target = listNode('receivers', index);
     const connector = config.processors.get(id);
     if (config.receivers.has(id) && pipeline.signal !== 'findings') {
-      checkReference(config.receivers, 'receiver', id, pipeline, target, context);
+      checkReference(config.receivers, 'receiver', id, pipeline, target, context, config.invalid);
     } else if (connector) {
       const emits = (connector.factory as { emits?: readonly Signal[] }).emits ?? [];
       if (!emits.includes(pipeline.signal)) {
@@ -252,16 +259,19 @@ function checkReferences(pipeline: PipelineConfig, node: ConfigNode, config: Ser
       } else if (pipeline.processors.includes(id)) {
         context.report(target, 'WP_ERR_CONFIG_INVALID_VALUE', `pipeline "${pipeline.id}" lists "${id}" both as a receiver and as a processor, which would loop`);
       }
+    } else if (config.invalid.has(id)) {
+      // Reported where the component is defined.
     } else if (pipeline.signal === 'findings') {
       context.report(target, 'WP_ERR_CONFIG_MISSING_REFERENCE', `findings pipeline "${pipeline.id}" lists "${id}" as a receiver, but no processor "${id}" is configured; a findings pipeline takes findings from a detection processor`);
     } else {
-      checkReference(config.receivers, 'receiver', id, pipeline, target, context);
+      checkReference(config.receivers, 'receiver', id, pipeline, target, context, config.invalid);
     }
   });
 }
 
-function checkReference(components: Map<string, ComponentConfig>, kind: string, id: string, pipeline: PipelineConfig, node: ConfigNode, context: ParseContext): void {
+function checkReference(components: Map<string, ComponentConfig>, kind: string, id: string, pipeline: PipelineConfig, node: ConfigNode, context: ParseContext, invalid: Set<string>): void {
   const component = components.get(id);
+  if (!component && invalid.has(id)) return;
   if (!component) {
     const known = [...components.keys()];
     context.report(node, 'WP_ERR_CONFIG_MISSING_REFERENCE',

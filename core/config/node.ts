@@ -35,6 +35,8 @@ export interface ScalarNode extends NodeBase {
   /** The scalar's text after expansion: `0123` stays `"0123"`. String fields read this. */
   text: string;
   quoted: boolean;
+  /** Set when `${env:…}` expansion failed; the error is reported once and type checks stay quiet. */
+  envError?: boolean;
 }
 
 export interface ConfigIssue {
@@ -106,7 +108,7 @@ export interface ParsedYaml {
  */
 export function parseConfigYaml(source: string, file: string, env: NodeJS.ProcessEnv | null = process.env): ParsedYaml {
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const issues: ConfigIssue[] = [];
   for (const error of document.errors) {
     const line = error.linePos?.[0]?.line ?? 0;
@@ -152,7 +154,7 @@ export function parseConfigYaml(source: string, file: string, env: NodeJS.Proces
     const expanded = expandEnv(raw, env);
     if ('error' in expanded) {
       issues.push({ code: 'WP_ERR_CONFIG_ENV', path, file, line, message: expanded.error });
-      return { kind: 'scalar', path, line, file, value: raw, text: raw, quoted };
+      return { kind: 'scalar', path, line, file, value: raw, text: raw, quoted, envError: true };
     }
     const value = quoted ? expanded.text : resolvePlainScalar(expanded.text);
     return { kind: 'scalar', path, line, file, value, text: expanded.text, quoted };

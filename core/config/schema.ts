@@ -19,6 +19,8 @@ export class ParseContext {
   readonly issues: ConfigIssue[] = [];
 
   report(node: Pick<ConfigNode, 'path' | 'file' | 'line'>, code: ErrorCode, message: string): undefined {
+    // A failed ${env:…} expansion was reported already; a type error on its text would repeat it.
+    if ((node as { envError?: boolean }).envError) return undefined;
     this.issues.push({ code, path: node.path, file: node.file, line: node.line, message });
     return undefined;
   }

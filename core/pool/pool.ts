@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Logger } from '../logger.js';
 import type { TelemetrySignal } from '../data/signal.js';
-import type { LineContext } from './worker-api.js';
+import type { Frames, LineContext } from './worker-api.js';
 import { retryableError, permanentError, WatchpostError } from '../errors.js';
 import type { Counter } from '../telemetry/metrics.js';
 
@@ -30,7 +30,8 @@ export interface ParserSpec {
 export type IngestPayload =
   | { kind: 'otlp_protobuf'; bytes: Uint8Array }
   | { kind: 'otlp_json'; text: string }
-  | { kind: 'lines'; parser: string; lines: string[]; context: LineContext };
+  | { kind: 'lines'; parser: string; lines: string[]; context: LineContext }
+  | { kind: 'frames'; parser: string; frames: Frames; context: LineContext };
 
 export interface IngestTask {
   signal: TelemetrySignal;
@@ -127,6 +128,11 @@ export class WorkerPool {
     } catch (error) {
       throw this.failure(error);
     }
+  }
+
+  /** Converts a protobuf export request to OTLP/JSON text in a worker. */
+  toOtlpJson(signal: TelemetrySignal, bytes: Uint8Array): Promise<string> {
+    return this.run<string>('otlp.to_json', { signal, bytes });
   }
 
   /** Tasks waiting for a free worker. */

@@ -8,6 +8,8 @@ import type { TelemetrySignal } from '../data/signal.js';
 export interface WorkerModule {
   /** Parsers that turn text lines into OTLP log records, by format name. */
   parsers?: Record<string, LineParserFactory>;
+  /** Parsers that turn raw messages (`frames` payloads) into OTLP log records, by format name. */
+  frameParsers?: Record<string, FrameParserFactory>;
   /** Analysis stages run on decoded requests, by stage kind. */
   stages?: Record<string, StageFactory>;
   /** Other tasks, run through `WorkerPool.run(name, input)`. */
@@ -18,7 +20,7 @@ export interface LineContext {
   /** Receive time in milliseconds, for records whose text carries no time. */
   observedMs: number;
   /** Attributes every record of the chunk gets, such as `log.file.path`. */
-  attributes?: Record<string, string>;
+  attributes?: Record<string, string | number | boolean>;
   /** Resource attributes of the request built from the chunk. */
   resource?: Record<string, string>;
 }
@@ -31,6 +33,21 @@ export interface LineParseResult {
 
 export type LineParser = (lines: string[], context: LineContext) => LineParseResult;
 export type LineParserFactory = (options: unknown) => LineParser;
+
+/**
+ * Messages as raw bytes, for transports whose messages may contain line breaks or bytes that are
+ * not valid UTF-8 (syslog over TCP with octet counting, UDP datagrams). Message `i` spans
+ * `bytes[ends[i - 1] ?? 0 .. ends[i]]`.
+ */
+export interface Frames {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+  /** Attributes of single messages, by message index, such as each UDP sender's address; sparse. */
+  attributes?: (Record<string, string | number | boolean> | undefined)[];
+}
+
+export type FrameParser = (frames: Frames, context: LineContext) => LineParseResult;
+export type FrameParserFactory = (options: unknown) => FrameParser;
 
 export interface StageOutput {
   /** A compact, structured-cloneable result for the main thread. */

@@ -1,8 +1,9 @@
 import { Piscina } from 'piscina';
 import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '../otlp/codec.js';
-import { parseOtlpJson, OtlpJsonError } from '../otlp/json.js';
+import { parseOtlpJson, OtlpJsonError, toOtlpJson } from '../otlp/json.js';
+import type { TelemetrySignal } from '../data/signal.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
-import type { LineParser, Stage, WorkerModule } from './worker-api.js';
+import type { FrameParser, LineParser, Stage, WorkerModule } from './worker-api.js';
 
 /*
  * The worker thread. It runs in every pool thread: at load it imports the worker modules of the
@@ -11,8 +12,12 @@ import type { LineParser, Stage, WorkerModule } from './worker-api.js';
 
 const data = Piscina.workerData as WorkerData;
 const parsers = new Map<string, LineParser>();
+const frameParsers = new Map<string, FrameParser>();
 const stages = new Map<string, Stage>();
-const tasks = new Map<string, (input: never) => unknown>();
+const tasks = new Map<string, (input: never) => unknown>([
+  // OTLP/JSON text of a request, so exporters that write JSON keep the conversion off the main thread.
+  ['otlp.to_json', ((input: { signal: TelemetrySignal; bytes: Uint8Array }) => JSON.stringify(toOtlpJson(input.signal, decodeRequest(input.signal, input.bytes)))) as (input: never) => unknown],
+]);
 
 async function setUp(): Promise<void> {
   const modules = new Map<string, WorkerModule>();
@@ -21,9 +26,12 @@ async function setUp(): Promise<void> {
     for (const [name, task] of Object.entries(module.tasks ?? {})) tasks.set(name, task);
   }
   for (const spec of data.parsers) {
-    const factory = modules.get(spec.module)?.parsers?.[spec.format];
-    if (!factory) throw new Error(`worker module ${spec.module} has no parser "${spec.format}"`);
-    parsers.set(spec.id, factory(spec.options));
+    const module = modules.get(spec.module);
+    const lineFactory = module?.parsers?.[spec.format];
+    const frameFactory = module?.frameParsers?.[spec.format];
+    if (!lineFactory && !frameFactory) throw new Error(`worker module ${spec.module} has no parser "${spec.format}"`);
+    if (lineFactory) parsers.set(spec.id, lineFactory(spec.options));
+    if (frameFactory) frameParsers.set(spec.id, frameFactory(spec.options));
   }
   for (const spec of data.stages) {
     const factory = modules.get(spec.module)?.stages?.[spec.kind];
@@ -47,15 +55,13 @@ export function ingest(task: IngestTask): WorkerAnswer {
       request = parseOtlpJson(task.signal, payload.text);
       bytes = encodeRequest(task.signal, request);
     } else {
-      const parser = parsers.get(payload.parser);
-      if (!parser) throw new Error(`no parser "${payload.parser}" is set up in the worker pool`);
-      const parsed = parser(payload.lines, payload.context);
+      const parsed = parsePayload(payload);
       request = parsed.request;
       parseFailures = parsed.failed;
       bytes = encodeRequest(task.signal, request);
     }
   } catch (error) {
-    if (payload.kind !== 'lines') return { decodeError: decodeMessage(task, error) };
+    if (payload.kind === 'otlp_protobuf' || payload.kind === 'otlp_json') return { decodeError: decodeMessage(task, error) };
     throw error;
   }
 
@@ -73,6 +79,18 @@ export function ingest(task: IngestTask): WorkerAnswer {
   if (bytes) result.bytes = bytes;
   if (modified) result.markedBytes = encodeRequest(task.signal, request);
   return { ok: result };
+}
+
+/** Runs the line or frame parser a payload names. */
+function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'frames' }>): { request: ExportRequest; failed: number } {
+  if (payload.kind === 'frames') {
+    const parser = frameParsers.get(payload.parser);
+    if (!parser) throw new Error(`no frame parser "${payload.parser}" is set up in the worker pool`);
+    return parser(payload.frames, payload.context);
+  }
+  const parser = parsers.get(payload.parser);
+  if (!parser) throw new Error(`no parser "${payload.parser}" is set up in the worker pool`);
+  return parser(payload.lines, payload.context);
 }
 
 function decodeMessage(task: IngestTask, error: unknown): string {

@@ -12,6 +12,13 @@ export interface IngestOutcome {
   parseFailures: number;
 }
 
+/** The number of items a payload holds before decoding: its lines or frames, else one request. */
+function payloadItems(payload: IngestPayload): number {
+  if (payload.kind === 'lines') return payload.lines.length;
+  if (payload.kind === 'frames') return payload.frames.ends.length;
+  return 1;
+}
+
 /**
  * The path every receiver takes: decode or parse the payload in the worker pool (running the
  * stages the downstream processors asked for in the same task), wrap the result as a batch, and
@@ -31,7 +38,7 @@ export async function ingest(
   try {
     result = await pool.ingest({ signal, payload, stages: input.workerStages.map((stage) => stage.id) });
   } catch (error) {
-    metrics.receiverRefused.add({ ...labels, reason: isRetryable(error) ? 'overloaded' : 'decode' }, payload.kind === 'lines' ? payload.lines.length : 1);
+    metrics.receiverRefused.add({ ...labels, reason: isRetryable(error) ? 'overloaded' : 'decode' }, payloadItems(payload));
     throw error;
   }
   if (result.itemCount === 0) return { accepted: 0, parseFailures: result.parseFailures };

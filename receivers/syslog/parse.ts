@@ -1,0 +1,51 @@
+import { DEFAULT_PRIORITY, isDigitCode, readPri, type ParseOptions, type SyslogMessage } from './message.js';
+import { parseRfc3164 } from './rfc3164.js';
+import { parseRfc5424 } from './rfc5424.js';
+
+/** Reports whether `start` holds an RFC 5424 VERSION (1-999) and a space. */
+function startsWithVersion(text: string, start: number): boolean {
+  let i = start;
+  if (!isDigitCode(text.charCodeAt(i)) || text.charCodeAt(i) === 0x30) return false;
+  while (i - start < 3 && isDigitCode(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 0x20;
+}
+
+/** Without a PRI, only `VERSION SP TIMESTAMP` or `VERSION SP -` marks RFC 5424. */
+function looksLikeRfc5424WithoutPri(text: string): boolean {
+  if (!startsWithVersion(text, 0)) return false;
+  const space = text.indexOf(' ');
+  const next = text.charCodeAt(space + 1);
+  return (next === 0x2d && text.charCodeAt(space + 2) === 0x20) || (isDigitCode(next) && text.charCodeAt(space + 5) === 0x2d);
+}
+
+/** Drops spaces before a PRI, which Cisco ASA sends after each LF over TCP. */
+function withoutLeadingSpaces(text: string): string {
+  if (text.charCodeAt(0) !== 0x20) return text;
+  let i = 1;
+  while (text.charCodeAt(i) === 0x20) i++;
+  return text.charCodeAt(i) === 0x3c ? text.slice(i) : text;
+}
+
+/**
+ * Parses one syslog message (without framing) in the configured protocol. `auto` reads RFC 5424
+ * when a VERSION follows the PRI and RFC 3164 otherwise. Never throws: what cannot be read comes
+ * back as the message text with `error` set.
+ */
+export function parseSyslog(input: string, options: ParseOptions): SyslogMessage {
+  const text = withoutLeadingSpaces(input);
+  const pri = readPri(text);
+  if (typeof pri === 'string') {
+    return { protocol: options.protocol === 'rfc5424' ? 'rfc5424' : 'rfc3164', priority: DEFAULT_PRIORITY, message: text, error: pri };
+  }
+
+  if (pri === undefined) {
+    const rfc5424 = options.protocol === 'rfc5424' || (options.protocol === 'auto' && looksLikeRfc5424WithoutPri(text));
+    if (rfc5424 && (options.allowSkipPri || options.protocol === 'auto')) return parseRfc5424(text, DEFAULT_PRIORITY, 0, options);
+    if (rfc5424) return { protocol: 'rfc5424', priority: DEFAULT_PRIORITY, message: text, error: 'missing PRI' };
+    return parseRfc3164(text, DEFAULT_PRIORITY, 0, false, options);
+  }
+
+  const useRfc5424 = options.protocol === 'rfc5424' || (options.protocol === 'auto' && startsWithVersion(text, pri.end));
+  if (useRfc5424) return parseRfc5424(text, pri.priority, pri.end, options);
+  return parseRfc3164(text, pri.priority, pri.end, true, options);
+}

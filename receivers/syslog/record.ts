@@ -1,0 +1,58 @@
+import Long from 'long';
+import type { IAnyValue, IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
+import { keyValue } from '../../core/otlp/attributes.js';
+import { SEVERITY_NUMBER, SEVERITY_TEXT, type StructuredData, type SyslogMessage, type SyslogTime } from './message.js';
+
+/** OTLP nanoseconds of a syslog time. */
+export function timeToNanos(time: SyslogTime): Long {
+  return Long.fromNumber(time.seconds, true).multiply(1_000_000_000).add(time.nanos);
+}
+
+/** OTLP nanoseconds of a time in milliseconds, keeping sub-millisecond digits. */
+export function millisToNanos(ms: number): Long {
+  const whole = Math.floor(ms);
+  return Long.fromNumber(whole, true).multiply(1_000_000).add(Math.round((ms - whole) * 1e6));
+}
+
+function intValue(key: string, value: number): IKeyValue {
+  return { key, value: { intValue: Long.fromInt(value) } };
+}
+
+function structuredDataValue(data: StructuredData): IAnyValue {
+  return {
+    kvlistValue: {
+      values: Object.entries(data).map(([id, params]) => ({
+        key: id,
+        value: { kvlistValue: { values: Object.entries(params).map(([name, value]) => keyValue(name, value)) } },
+      })),
+    },
+  };
+}
+
+/**
+ * Builds the OTLP log record of a syslog message with the attributes of the Collector's syslog
+ * receiver (`priority`, `facility`, `version`, `hostname`, `appname`, `proc_id`, `msg_id`,
+ * `structured_data`) and the severity mapped from PRI & 7. The body is MSG (RFC 5424) or CONTENT
+ * (RFC 3164); a message without a timestamp takes the receive time.
+ */
+export function syslogRecord(message: SyslogMessage, observed: Long, extra: IKeyValue[]): ILogRecord {
+  const severity = message.priority & 7;
+  const attributes: IKeyValue[] = [intValue('priority', message.priority), intValue('facility', message.priority >> 3)];
+  if (message.version !== undefined) attributes.push(intValue('version', message.version));
+  if (message.hostname !== undefined) attributes.push(keyValue('hostname', message.hostname));
+  if (message.appname !== undefined) attributes.push(keyValue('appname', message.appname));
+  if (message.procId !== undefined) attributes.push(keyValue('proc_id', message.procId));
+  if (message.msgId !== undefined) attributes.push(keyValue('msg_id', message.msgId));
+  if (message.sequence !== undefined) attributes.push(keyValue('sequence_number', message.sequence));
+  if (message.structuredData !== undefined) attributes.push({ key: 'structured_data', value: structuredDataValue(message.structuredData) });
+  if (message.error !== undefined) attributes.push(keyValue('watchpost.parse.error', message.error));
+  for (const attribute of extra) attributes.push(attribute);
+  return {
+    timeUnixNano: message.time ? timeToNanos(message.time) : observed,
+    observedTimeUnixNano: observed,
+    severityNumber: SEVERITY_NUMBER[severity],
+    severityText: SEVERITY_TEXT[severity],
+    body: { stringValue: message.message },
+    attributes,
+  };
+}

@@ -1,0 +1,214 @@
+import { isDigitCode, type ParseOptions, type StructuredData, type SyslogMessage } from './message.js';
+import { readRfc3339 } from './timestamp.js';
+
+/*
+ * RFC 5424 (The Syslog Protocol), section 6:
+ *   HEADER = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
+ *   SYSLOG-MSG = HEADER SP STRUCTURED-DATA [SP MSG]
+ * Header fields are PRINTUSASCII (33-126) or NILVALUE `-`. The parser reads as far as it can: a
+ * field longer than its RFC limit or an SD-ID used twice is kept and reported as an error, while
+ * a break in the grammar (a missing space, a bad timestamp) stops it, and the whole text becomes
+ * the message so that nothing is lost.
+ */
+
+const SP = 0x20;
+const NIL = '-';
+
+/** Maximum lengths from RFC 5424 section 6. */
+const LIMITS = { HOSTNAME: 255, 'APP-NAME': 48, PROCID: 128, MSGID: 32, 'SD-NAME': 32 } as const;
+
+class Failure {
+  constructor(readonly message: string) {}
+}
+
+class Reader {
+  i: number;
+  /** Problems that did not stop parsing. */
+  problems: string[] = [];
+
+  constructor(readonly text: string, start: number) {
+    this.i = start;
+  }
+
+  fail(what: string): never {
+    throw new Failure(`${what} at column ${this.i + 1}`);
+  }
+
+  space(after: string): void {
+    if (this.text.charCodeAt(this.i) !== SP) this.fail(`expected a space after ${after}`);
+    this.i++;
+  }
+
+  /** Reads a header field up to the next space; NILVALUE gives undefined. */
+  field(name: keyof typeof LIMITS): string | undefined {
+    const start = this.i;
+    while (this.i < this.text.length) {
+      const code = this.text.charCodeAt(this.i);
+      if (code === SP) break;
+      if (code < 33 || code > 126) this.fail(`${name} contains a character outside printable US-ASCII`);
+      this.i++;
+    }
+    if (this.i === start) this.fail(`${name} is empty`);
+    const value = this.text.slice(start, this.i);
+    if (value === NIL) return undefined;
+    if (value.length > LIMITS[name]) this.problems.push(`${name} is longer than ${LIMITS[name]} characters`);
+    return value;
+  }
+}
+
+function readVersion(reader: Reader, message: SyslogMessage): void {
+  const text = reader.text;
+  const start = reader.i;
+  while (reader.i < text.length && reader.i - start < 3 && isDigitCode(text.charCodeAt(reader.i))) reader.i++;
+  const digits = text.slice(start, reader.i);
+  if (digits.length === 0 || digits[0] === '0') reader.fail('VERSION must be a number from 1 to 999');
+  message.version = Number(digits);
+  if (isDigitCode(text.charCodeAt(reader.i))) reader.fail('VERSION is longer than 3 digits');
+}
+
+/** SD-NAME characters: PRINTUSASCII except `=`, SP, `]` and `"`. */
+function isSdNameCode(code: number): boolean {
+  return code > 32 && code < 127 && code !== 0x3d && code !== 0x5d && code !== 0x22;
+}
+
+function readSdName(reader: Reader, what: string): string {
+  const start = reader.i;
+  while (reader.i < reader.text.length && isSdNameCode(reader.text.charCodeAt(reader.i))) reader.i++;
+  if (reader.i === start) reader.fail(`expected ${what}`);
+  const name = reader.text.slice(start, reader.i);
+  if (name.length > LIMITS['SD-NAME']) reader.problems.push(`${what} "${name.slice(0, 40)}…" is longer than 32 characters`);
+  return name;
+}
+
+/**
+ * Reads a PARAM-VALUE after its opening quote. `\"`, `\\` and `\]` are unescaped; a backslash
+ * before any other character stays, with that character, as RFC 5424 section 6.3.3 says. An
+ * unescaped `]` is kept and reported.
+ */
+function readParamValue(reader: Reader): string {
+  const text = reader.text;
+  let value = '';
+  let chunkStart = reader.i;
+  while (reader.i < text.length) {
+    const char = text[reader.i];
+    if (char === '"') {
+      value += text.slice(chunkStart, reader.i);
+      reader.i++;
+      return value;
+    }
+    if (char === '\\') {
+      const next = text[reader.i + 1];
+      if (next === '"' || next === '\\' || next === ']') {
+        value += text.slice(chunkStart, reader.i) + next;
+        reader.i += 2;
+        chunkStart = reader.i;
+        continue;
+      }
+    } else if (char === ']') {
+      reader.problems.push(`unescaped "]" in a PARAM-VALUE at column ${reader.i + 1}`);
+    }
+    reader.i++;
+  }
+  return reader.fail('PARAM-VALUE is not closed by a quote');
+}
+
+function readSdElement(reader: Reader, data: StructuredData): void {
+  const text = reader.text;
+  reader.i++; // '['
+  const id = readSdName(reader, 'SD-ID');
+  const duplicate = Object.hasOwn(data, id);
+  if (duplicate) reader.problems.push(`SD-ID "${id}" appears more than once`);
+  const params: Record<string, string> = duplicate ? {} : (data[id] = {});
+  for (;;) {
+    const code = text.charCodeAt(reader.i);
+    if (code === 0x5d) {
+      reader.i++;
+      return;
+    }
+    if (code !== SP) reader.fail('expected a space or "]" in an SD-ELEMENT');
+    reader.i++;
+    const name = readSdName(reader, 'PARAM-NAME');
+    if (text[reader.i] !== '=') reader.fail('expected "=" after a PARAM-NAME');
+    reader.i++;
+    if (text.charCodeAt(reader.i) === SP) {
+      // Some senders put a space between `=` and the quote; read on, as rsyslog does.
+      reader.problems.push(`space after "=" in PARAM-NAME "${name.slice(0, 40)}"`);
+      while (text.charCodeAt(reader.i) === SP) reader.i++;
+    }
+    if (text[reader.i] !== '"') reader.fail('expected a quote before a PARAM-VALUE');
+    reader.i++;
+    params[name] = readParamValue(reader);
+  }
+}
+
+/**
+ * Reads STRUCTURED-DATA into the message; elements read before a failure stay. Returns false
+ * when the field is missing and the message starts at the current position.
+ */
+function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
+  const text = reader.text;
+  if (text[reader.i] === NIL) {
+    reader.i++;
+    return true;
+  }
+  if (text[reader.i] !== '[') {
+    // Some senders leave STRUCTURED-DATA out; what follows is the message.
+    reader.problems.push(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
+    return false;
+  }
+  const data: StructuredData = {};
+  message.structuredData = data;
+  while (text[reader.i] === '[') readSdElement(reader, data);
+  return true;
+}
+
+/**
+ * Parses an RFC 5424 message whose PRI (or its absence) was read already; `start` is the index of
+ * VERSION. Never throws: a message that breaks the grammar comes back with `error` set.
+ */
+export function parseRfc5424(text: string, priority: number, start: number, options: ParseOptions): SyslogMessage {
+  const message: SyslogMessage = { protocol: 'rfc5424', priority, message: text };
+  const reader = new Reader(text, start);
+  try {
+    readVersion(reader, message);
+    reader.space('VERSION');
+    if (text[reader.i] === NIL) {
+      reader.i++;
+    } else {
+      const timestamp = readRfc3339(text, reader.i, options.timeZone, true);
+      if (typeof timestamp === 'string') return failed(message, reader, new Failure(`invalid TIMESTAMP (${timestamp}) at column ${reader.i + 1}`));
+      message.time = timestamp.time;
+      reader.i = timestamp.end;
+      if (timestamp.problem) reader.problems.push(timestamp.problem);
+    }
+    reader.space('TIMESTAMP');
+    message.hostname = reader.field('HOSTNAME');
+    reader.space('HOSTNAME');
+    message.appname = reader.field('APP-NAME');
+    reader.space('APP-NAME');
+    message.procId = reader.field('PROCID');
+    reader.space('PROCID');
+    message.msgId = reader.field('MSGID');
+    reader.space('MSGID');
+    if (!readStructuredData(reader, message)) {
+      message.message = text.slice(reader.i);
+    } else if (reader.i < text.length) {
+      reader.space('STRUCTURED-DATA');
+      message.message = text.slice(reader.i);
+    } else {
+      message.message = '';
+    }
+  } catch (error) {
+    if (!(error instanceof Failure)) throw error;
+    return failed(message, reader, error);
+  }
+  if (reader.problems.length > 0) message.error = reader.problems.join('; ');
+  return message;
+}
+
+/** Ends parsing at a break in the grammar: the whole text becomes the message. */
+function failed(message: SyslogMessage, reader: Reader, failure: Failure): SyslogMessage {
+  message.message = reader.text;
+  message.error = [failure.message, ...reader.problems].join('; ');
+  return message;
+}

@@ -1,0 +1,159 @@
+import { isUtf8 } from 'node:buffer';
+import type { IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
+import { keyValue } from '../../core/otlp/attributes.js';
+import type { FrameParser, Frames, LineContext, LineParser, LineParseResult, WorkerModule } from '../../core/pool/worker-api.js';
+import { fieldParser, type FieldParser } from '../helper/accesslog/formats.js';
+import { accessLogRecord } from '../helper/accesslog/record.js';
+import type { ParseOptions } from './message.js';
+import { parseSyslog } from './parse.js';
+import { millisToNanos, syslogRecord } from './record.js';
+import { TimeZone } from './timezone.js';
+import { backslashEscape, decodeUtf8Escaping, percentEscape } from './utf8.js';
+
+/*
+ * Worker-thread side of the syslog receiver: parses framed messages into OTLP log records. The
+ * main thread only frames and batches bytes; everything here runs in the worker pool.
+ */
+
+/** Options of the syslog parsers, set from the receiver's config. */
+export interface SyslogParserOptions {
+  protocol: 'rfc5424' | 'rfc3164' | 'auto';
+  /** IANA time zone of timestamps without an offset, or `Local`. */
+  location: string;
+  allow_skip_pri_header: boolean;
+  /** An access-log format to read the message with, such as `nginx_combined`. */
+  access_log?: { format: string; log_format?: string };
+}
+
+const BOM = '\ufeff';
+
+interface Parser {
+  options: ParseOptions;
+  accessLog?: FieldParser;
+}
+
+function createParser(options: SyslogParserOptions): Parser {
+  const parser: Parser = {
+    options: { protocol: options.protocol, timeZone: new TimeZone(options.location), nowMs: 0, allowSkipPri: options.allow_skip_pri_header },
+  };
+  if (options.access_log) parser.accessLog = fieldParser(options.access_log.format, { log_format: options.access_log.log_format });
+  return parser;
+}
+
+/**
+ * Adds the HTTP attributes of an access-log line carried in the message. Bytes that are not valid
+ * UTF-8 reach the access-log parser percent-encoded, so a path such as `/..\xc0\xae/` keeps the
+ * bytes that detection decodes.
+ */
+function addAccessLog(record: ILogRecord, parser: Parser, message: string, percentText: () => string | undefined, observedMs: number): void {
+  const accessLog = parser.accessLog as FieldParser;
+  let line = percentText() ?? message;
+  if (line.startsWith(BOM)) line = line.slice(1);
+  let fields;
+  try {
+    fields = accessLog(line);
+  } catch {
+    fields = undefined;
+  }
+  if (!fields) {
+    (record.attributes as IKeyValue[]).push(keyValue('watchpost.access_log.error', 'message does not match the access-log format'));
+    return;
+  }
+  const access = accessLogRecord(line, fields, observedMs, []);
+  (record.attributes as IKeyValue[]).push(...(access.attributes ?? []));
+}
+
+/** Parses one message into a record; `bytes` is the raw message, for text that is not valid UTF-8. */
+function messageRecord(parser: Parser, bytes: Buffer, context: LineContext, observed: ReturnType<typeof millisToNanos>, extra: IKeyValue[]): { record: ILogRecord; failed: boolean } {
+  const lossy = bytes.toString('utf8');
+  const valid = isUtf8(bytes);
+  const message = parseSyslog(lossy, parser.options);
+  const attributes = valid ? extra : [...extra, keyValue('log.record.original', decodeUtf8Escaping(bytes, backslashEscape))];
+  const record = syslogRecord(message, observed, attributes);
+  if (parser.accessLog && message.error === undefined) {
+    const percentText = () => (valid ? undefined : parseSyslog(decodeUtf8Escaping(bytes, percentEscape), parser.options).message);
+    addAccessLog(record, parser, message.message, percentText, context.observedMs);
+  }
+  return { record, failed: message.error !== undefined };
+}
+
+function contextAttributes(context: LineContext): IKeyValue[] {
+  return Object.entries(context.attributes ?? {}).map(([key, value]) => keyValue(key, value));
+}
+
+function perMessageAttributes(shared: IKeyValue[], own: Record<string, string | number | boolean> | undefined): IKeyValue[] {
+  if (!own) return shared;
+  return [...shared, ...Object.entries(own).map(([key, value]) => keyValue(key, value))];
+}
+
+function buildRequest(records: ILogRecord[], failed: number, context: LineContext): LineParseResult {
+  const resource = { attributes: Object.entries(context.resource ?? {}).map(([key, value]) => keyValue(key, value)) };
+  return {
+    request: { resourceLogs: [{ resource, scopeLogs: [{ scope: { name: 'watchpost/syslog' }, logRecords: records }] }] },
+    failed,
+  };
+}
+
+/**
+ * Drops line terminators and NUL bytes at the end of a message: UDP senders and rsyslog's
+ * octet-counted forwarding end messages with LF, and some devices pad with NUL.
+ */
+function withoutTrailer(data: Buffer, start: number, end: number): Buffer {
+  let last = end;
+  while (last > start && (data[last - 1] === 0x0a || data[last - 1] === 0x0d || data[last - 1] === 0x00)) last--;
+  return data.subarray(start, last);
+}
+
+/** Parses a batch of framed messages. */
+export function frameParser(options: SyslogParserOptions): FrameParser {
+  const parser = createParser(options);
+  return (frames: Frames, context: LineContext) => {
+    parser.options.nowMs = context.observedMs;
+    const observed = millisToNanos(context.observedMs);
+    const shared = contextAttributes(context);
+    const data = Buffer.from(frames.bytes.buffer, frames.bytes.byteOffset, frames.bytes.byteLength);
+    const records: ILogRecord[] = [];
+    let failed = 0;
+    let start = 0;
+    for (let i = 0; i < frames.ends.length; i++) {
+      const end = frames.ends[i];
+      const result = messageRecord(parser, withoutTrailer(data, start, end), context, observed, perMessageAttributes(shared, frames.attributes?.[i]));
+      records.push(result.record);
+      if (result.failed) failed++;
+      start = end;
+    }
+    return buildRequest(records, failed, context);
+  };
+}
+
+/** Parses text lines, one message each, for `watchpost parse` and `watchpost replay`. */
+export function lineParser(options: SyslogParserOptions): LineParser {
+  const parse = frameParser(options);
+  return (lines: string[], context: LineContext) => {
+    const buffers = lines.map((line) => Buffer.from(line, 'utf8'));
+    const ends = new Uint32Array(buffers.length);
+    let total = 0;
+    buffers.forEach((buffer, i) => {
+      total += buffer.length;
+      ends[i] = total;
+    });
+    return parse({ bytes: Buffer.concat(buffers, total), ends }, context);
+  };
+}
+
+/** Parser options of each CLI format name. */
+export const FORMAT_PROTOCOLS = { syslog: 'auto', rfc5424: 'rfc5424', rfc3164: 'rfc3164' } as const;
+
+function withDefaults(format: keyof typeof FORMAT_PROTOCOLS, options: unknown): SyslogParserOptions {
+  return { protocol: FORMAT_PROTOCOLS[format], location: 'UTC', allow_skip_pri_header: false, ...(options as Partial<SyslogParserOptions> | undefined) };
+}
+
+export const parsers: WorkerModule['parsers'] = {
+  syslog: (options) => lineParser(withDefaults('syslog', options)),
+  rfc5424: (options) => lineParser(withDefaults('rfc5424', options)),
+  rfc3164: (options) => lineParser(withDefaults('rfc3164', options)),
+};
+
+export const frameParsers: WorkerModule['frameParsers'] = {
+  syslog: (options) => frameParser(withDefaults('syslog', options)),
+};
