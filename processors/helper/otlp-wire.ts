@@ -210,3 +210,74 @@ export function splitRequest(signal: TelemetrySignal, bytes: Uint8Array, maxItem
 export function concatRequests(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
+
+/** Spans of one trace under one resource and scope, as wire-format slices of a request. */
+export interface SpanGroup {
+  /** The resource entry's fields other than its scope entries (resource, schema_url). */
+  resourceHeader: Uint8Array[];
+  /** The scope entry's fields other than its spans (scope, schema_url). */
+  scopeHeader: Uint8Array[];
+  /** Each span's whole field (tag, length and message). */
+  spans: Uint8Array[];
+}
+
+/**
+ * Groups the spans of an encoded traces request by trace id (lower-case hex, empty for a span
+ * without one), as slices of `bytes` that share its memory. Nothing is decoded or copied.
+ */
+export function groupSpansByTrace(bytes: Uint8Array): Map<string, SpanGroup[]> {
+  const byTrace = new Map<string, SpanGroup[]>();
+  for (const resourceField of fields(bytes, 0, bytes.length)) {
+    if (resourceField.number !== 1 || resourceField.wireType !== WIRE_LEN) continue;
+    const resourceHeader: Uint8Array[] = [];
+    const scopes: FieldRange[] = [];
+    for (const field of fields(bytes, resourceField.valueStart, resourceField.end)) {
+      if (field.number === 2 && field.wireType === WIRE_LEN) scopes.push(field);
+      else resourceHeader.push(bytes.subarray(field.start, field.end));
+    }
+    for (const scopeField of scopes) {
+      const scopeHeader: Uint8Array[] = [];
+      const spans: FieldRange[] = [];
+      for (const field of fields(bytes, scopeField.valueStart, scopeField.end)) {
+        if (field.number === 2 && field.wireType === WIRE_LEN) spans.push(field);
+        else scopeHeader.push(bytes.subarray(field.start, field.end));
+      }
+      const inScope = new Map<string, SpanGroup>();
+      for (const span of spans) {
+        const traceId = traceIdOf(bytes, span);
+        let group = inScope.get(traceId);
+        if (!group) {
+          group = { resourceHeader, scopeHeader, spans: [] };
+          inScope.set(traceId, group);
+          const groups = byTrace.get(traceId);
+          if (groups) groups.push(group);
+          else byTrace.set(traceId, [group]);
+        }
+        group.spans.push(bytes.subarray(span.start, span.end));
+      }
+    }
+  }
+  return byTrace;
+}
+
+function traceIdOf(bytes: Uint8Array, span: FieldRange): string {
+  for (const field of fields(bytes, span.valueStart, span.end)) {
+    if (field.number === 1 && field.wireType === WIRE_LEN) return Buffer.from(bytes.buffer, bytes.byteOffset + field.valueStart, field.end - field.valueStart).toString('hex');
+  }
+  return '';
+}
+
+/** Encodes span groups as one traces request; each group becomes a resource entry of its own. */
+export function encodeSpanGroups(groups: readonly SpanGroup[]): Uint8Array {
+  const request = new Builder();
+  for (const group of groups) {
+    const scope = new Builder();
+    for (const part of group.scopeHeader) scope.push(part);
+    for (const span of group.spans) scope.push(span);
+    const resource = new Builder();
+    for (const part of group.resourceHeader) resource.push(part);
+    resource.pushMessage(2, scope);
+    request.pushMessage(1, resource);
+  }
+  return request.finish();
+}

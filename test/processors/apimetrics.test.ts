@@ -85,7 +85,7 @@ describe('apimetrics aggregation', () => {
 
   it('matches paths against OpenAPI templates', () => {
     const seen = observer({}, OPENAPI);
-    const route = (path: string) => seen.route({ time: T0, 'url.path': path });
+    const route = (path: string) => seen.route({ path });
     expect(route('/api/v1/users/42/orders')).toBe('/api/v1/users/{userId}/orders');
     expect(route('/api/v1/users/me')).toBe('/api/v1/users/me');
     expect(route('/users/alice')).toBe('/users/{userId}');

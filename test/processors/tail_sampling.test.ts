@@ -7,7 +7,8 @@ import { TraceGrouper } from '../../processors/sampling/tail_sampling/worker.js'
 import type { PolicyConfig, TailSamplingConfig } from '../../processors/sampling/tail_sampling/config.js';
 import type { Finding } from '../../core/data/finding.js';
 import type { ExportTraceServiceRequest, ISpan } from '../../core/otlp/codec.js';
-import { decodeRequest } from '../../core/otlp/codec.js';
+import { decodeRequest, encodeRequest } from '../../core/otlp/codec.js';
+import { encodeSpanGroups, groupSpansByTrace } from '../../processors/helper/otlp-wire.js';
 import { OtlpBatch } from '../../core/data/batch.js';
 import { loadConfigText, ConfigError } from '../../core/config/load.js';
 import { builtinRegistry } from '../../core/cli/builtins.js';
@@ -43,14 +44,14 @@ class Scenario {
   /** Adds spans; returns the trace ids released at once (late or early). */
   add(spans: ISpan[], resource: Record<string, ISpan[]> | undefined = undefined): string[] {
     const request = resource ? traces(resource) : traces({ api: spans });
-    const { late, early } = this.buffer.add(this.grouper.group(request), this.now);
-    return [...late.parts, ...early.parts].flatMap((part) => spanTraceIds(part.bytes));
+    const { late, early } = this.buffer.add(this.grouper.group(request), groupSpansByTrace(encodeRequest('traces', request)), this.now);
+    return [...late.parts, ...early.parts].flatMap((part) => spanTraceIds(encodeSpanGroups(part.groups)));
   }
 
   /** Moves the clock past decision_wait; returns the sampled trace ids. */
   decide(): string[] {
     this.now += this.settings.decision_wait;
-    return [...new Set(this.buffer.releaseDue(this.now).parts.flatMap((part) => spanTraceIds(part.bytes)))];
+    return [...new Set(this.buffer.releaseDue(this.now).parts.flatMap((part) => spanTraceIds(encodeSpanGroups(part.groups))))];
   }
 
   findings(findings: Finding[]): void {

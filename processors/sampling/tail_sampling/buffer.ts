@@ -1,15 +1,17 @@
+import type { SpanGroup } from '../../helper/otlp-wire.js';
 import type { PendingTrace, Policy } from './policies.js';
 import type { GroupResult } from './worker.js';
 import type { TailSamplingConfig } from './config.js';
 
-/** Spans released for the next consumer: encoded requests to concatenate. */
+/** Spans released for the next consumer. */
 export interface Released {
   parts: ReleasedPart[];
   spans: number;
 }
 
+/** One trace's spans from one batch, as wire-format slices. */
 export interface ReleasedPart {
-  bytes: Uint8Array;
+  groups: SpanGroup[];
   spans: number;
 }
 
@@ -68,19 +70,20 @@ export class TraceBuffer {
   }
 
   /**
-   * Adds a batch's fragments. Returns two releases: `late` holds spans of traces already sampled,
+   * Adds a batch: the worker's summaries and the batch's spans grouped by trace. Returns two releases: `late` holds spans of traces already sampled,
    * which the caller passes on with the batch; `early` holds traces decided before their wait
    * ended, because a bound was reached.
    */
-  add(result: GroupResult, nowMs: number): { late: Released; early: Released } {
+  add(result: GroupResult, slices: Map<string, SpanGroup[]>, nowMs: number): { late: Released; early: Released } {
     const late: Released = { parts: [], spans: 0 };
     const early: Released = { parts: [], spans: 0 };
     for (const fragment of result.traces) {
-      const bytes = result.data.subarray(fragment.offset, fragment.offset + fragment.length);
+      const groups = slices.get(fragment.traceId);
+      if (!groups) continue;
       let trace = this.pending.get(fragment.traceId);
       if (!trace) {
         if (this.sampled.has(fragment.traceId)) {
-          late.parts.push({ bytes, spans: fragment.spans });
+          late.parts.push({ groups, spans: fragment.spans });
           late.spans += fragment.spans;
           this.observer.late(true, fragment.spans);
           continue;
@@ -93,17 +96,17 @@ export class TraceBuffer {
           const oldest = this.pending.values().next().value as PendingTrace;
           this.decide(oldest, nowMs, early, 'num_traces');
         }
-        trace = { traceId: fragment.traceId, fragments: [], spans: 0, startMs: Infinity, endMs: -Infinity, statuses: 0, matched: new Set(), marks: 0, actors: new Set(), arrivedMs: nowMs };
+        trace = { traceId: fragment.traceId, fragments: [], spans: 0, startMs: Infinity, endMs: -Infinity, statuses: 0, matched: [], marks: 0, actors: [], arrivedMs: nowMs };
         this.pending.set(fragment.traceId, trace);
       }
-      trace.fragments.push({ bytes, spans: fragment.spans });
+      trace.fragments.push({ groups, spans: fragment.spans });
       trace.spans += fragment.spans;
       trace.startMs = Math.min(trace.startMs, fragment.startMs);
       trace.endMs = Math.max(trace.endMs, fragment.endMs);
       trace.statuses |= fragment.statuses;
       trace.marks |= fragment.marks;
-      for (const index of fragment.matched) trace.matched.add(index);
-      for (const actor of fragment.actors) trace.actors.add(actor);
+      for (const index of fragment.matched) if (!trace.matched.includes(index)) trace.matched.push(index);
+      for (const actor of fragment.actors) if (!trace.actors.includes(actor)) trace.actors.push(actor);
       if (trace.spans >= this.config.max_spans_per_trace) this.decide(trace, nowMs, early, 'max_spans_per_trace');
     }
     return { late, early };

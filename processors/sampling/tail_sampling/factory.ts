@@ -3,6 +3,7 @@ import { OtlpBatch, type Batch } from '../../../core/data/batch.js';
 import type { StageSpec } from '../../../core/pool/pool.js';
 import type { Counter } from '../../../core/telemetry/metrics.js';
 import { DropLog } from '../../helper/drop-log.js';
+import { encodeSpanGroups, groupSpansByTrace, type SpanGroup } from '../../helper/otlp-wire.js';
 import { TraceBuffer, type Decision, type Released } from './buffer.js';
 import { createDefaultConfig, schema, validateConfig, type TailSamplingConfig } from './config.js';
 import { compilePolicies } from './policies.js';
@@ -35,8 +36,8 @@ interface TailMetrics {
 
 /**
  * Holds each trace's spans for `decision_wait` after its first span, then keeps or drops the
- * whole trace by its policies. The worker pool splits batches by trace and summarizes what the
- * policies read, so this side holds encoded bytes and never decodes a span.
+ * whole trace by its policies. The worker pool summarizes per trace what the policies read; this
+ * side keeps the spans as slices of the encoded batches and never decodes one.
  *
  * A batch is acknowledged once its spans are buffered: holding the sender for the decision wait
  * would time its requests out. Spans still buffered when the process dies are therefore lost;
@@ -100,7 +101,8 @@ class TailSamplingProcessor implements Processor {
   async consume(batch: Batch): Promise<void> {
     if (batch.signal !== 'traces') return this.settings.next.consume(batch);
     const result = batch.analysisFor<GroupResult>(this.settings.id) ?? await this.group(batch);
-    const { late, early } = this.buffer.add(result, Date.now());
+    // The batch's current bytes: detection's marked copy when it ran before, which the summaries describe.
+    const { late, early } = this.buffer.add(result, groupSpansByTrace(batch.toBytes()), Date.now());
     this.send(early);
     // Late spans of a sampled trace go on with this request, so a refusal reaches its sender.
     for (const output of this.batches(late)) await this.settings.next.consume(output);
@@ -142,27 +144,27 @@ class TailSamplingProcessor implements Processor {
   }
 
   private *batches(released: Released): Generator<OtlpBatch> {
-    let parts: Uint8Array[] = [];
+    let groups: SpanGroup[] = [];
     let spans = 0;
     let bytes = 0;
     const origin = { receiver: this.settings.id };
     for (const part of released.parts) {
-      parts.push(part.bytes);
+      groups.push(...part.groups);
       spans += part.spans;
-      bytes += part.bytes.length;
+      for (const group of part.groups) for (const span of group.spans) bytes += span.length;
       if (spans >= MAX_SPANS_PER_OUTPUT || bytes >= MAX_BYTES_PER_OUTPUT) {
-        yield this.output(parts, spans, origin);
-        parts = [];
+        yield this.output(groups, spans, origin);
+        groups = [];
         spans = 0;
         bytes = 0;
       }
     }
-    if (parts.length > 0) yield this.output(parts, spans, origin);
+    if (groups.length > 0) yield this.output(groups, spans, origin);
   }
 
-  private output(parts: Uint8Array[], spans: number, origin: { receiver: string }): OtlpBatch {
+  private output(groups: SpanGroup[], spans: number, origin: { receiver: string }): OtlpBatch {
     this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: 'traces' }, spans);
-    return OtlpBatch.fromBytes('traces', parts.length === 1 ? parts[0] : Buffer.concat(parts), spans, origin);
+    return OtlpBatch.fromBytes('traces', encodeSpanGroups(groups), spans, origin);
   }
 
   private countDecision(decision: Decision): void {

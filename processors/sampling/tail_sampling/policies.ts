@@ -1,20 +1,22 @@
 import type { CompositeConfig, PolicyConfig, TailSamplingConfig } from './config.js';
-import { fnv1a64 } from '../../helper/fnv.js';
+import type { SpanGroup } from '../../helper/otlp-wire.js';
+import { fnv1a64Halves } from '../../helper/fnv.js';
 import type { CollectedPredicates } from './predicates.js';
 import { SecurityState } from './security.js';
 
 /** A trace waiting for its decision, built from the fragments that arrived so far. */
 export interface PendingTrace {
   traceId: string;
-  /** Encoded requests holding the trace's spans, with the number of spans in each. */
-  fragments: { bytes: Uint8Array; spans: number }[];
+  /** The trace's spans from each batch, as wire-format slices, with their number. */
+  fragments: { groups: SpanGroup[]; spans: number }[];
   spans: number;
   startMs: number;
   endMs: number;
   statuses: number;
-  matched: Set<number>;
+  /** Indexes of the span predicates some span matched; short lists, so arrays rather than sets. */
+  matched: number[];
   marks: number;
-  actors: Set<string>;
+  actors: string[];
   /** Wall-clock time the first span arrived, in milliseconds. */
   arrivedMs: number;
 }
@@ -109,13 +111,18 @@ function leaf(config: PolicyConfig, context: CompileContext): Policy {
     case 'numeric_attribute': {
       const index = context.predicates.indexOf.get(config) ?? -1;
       const invert = (config.string_attribute ?? config.numeric_attribute)?.invert_match === true;
-      return { name, evaluate: (trace) => trace.matched.has(index) !== invert };
+      return { name, evaluate: (trace) => trace.matched.includes(index) !== invert };
     }
     case 'probabilistic': {
       const settings = config.probabilistic ?? { sampling_percentage: 0 };
       const salt = Buffer.from(settings.hash_salt || DEFAULT_HASH_SALT, 'utf8');
       const threshold = probabilisticThreshold(settings.sampling_percentage / 100);
-      return { name, evaluate: (trace) => fnv1a64(salt, Buffer.from(trace.traceId, 'hex')) <= threshold };
+      const thresholdHigh = Number(threshold >> 32n);
+      const thresholdLow = Number(threshold & 0xffffffffn);
+      return { name, evaluate: (trace) => {
+        const [high, low] = fnv1a64Halves(salt, Buffer.from(trace.traceId, 'hex'));
+        return high < thresholdHigh || (high === thresholdHigh && low <= thresholdLow);
+      } };
     }
     case 'rate_limiting': {
       const limit = new RateLimit(config.rate_limiting?.spans_per_second ?? 0);

@@ -1,24 +1,20 @@
-import { decodeRequest, encodeRequest, type ExportTraceServiceRequest, type IKeyValue, type IResourceSpans, type ISpan } from '../../../core/otlp/codec.js';
-import { findAttribute, nanosToMillis, stringAttribute } from '../../../core/otlp/attributes.js';
-import { eventFromSpan } from '../../../core/data/http-event.js';
+import { decodeRequest, type ExportTraceServiceRequest, type IKeyValue, type ISpan } from '../../../core/otlp/codec.js';
+import { findAttribute, nanosToMillis } from '../../../core/otlp/attributes.js';
 import type { TelemetrySignal } from '../../../core/data/signal.js';
 import type { Stage, StageOutput, WorkerModule } from '../../../core/pool/worker-api.js';
 import { compileSafeRegex, type SafeRegex } from '../../helper/regex.js';
 import type { GroupOptions, SpanPredicate } from './predicates.js';
 
 /*
- * Worker-thread side of tail sampling: splits a traces request by trace id, encodes each trace's
- * spans (with their resource and scope) as a request of its own, and summarizes what the
- * policies need, so the main thread buffers bytes and never decodes a span.
+ * Worker-thread side of tail sampling: summarizes, per trace id, what the policies need from a
+ * batch's spans, so the main thread keeps the spans as slices of the encoded batch and never
+ * decodes one.
  */
 
-/** One trace's part of a batch. */
-export interface TraceFragment {
+/** What the policies need from one trace's spans in a batch. */
+export interface TraceSummary {
   /** Lower-case hex. */
   traceId: string;
-  /** Where the fragment's encoded request lies in `GroupResult.data`. */
-  offset: number;
-  length: number;
   spans: number;
   /** Earliest span start and latest span end, milliseconds since the epoch. */
   startMs: number;
@@ -34,9 +30,7 @@ export interface TraceFragment {
 }
 
 export interface GroupResult {
-  /** The fragments' encoded requests, one after another. */
-  data: Uint8Array;
-  traces: TraceFragment[];
+  traces: TraceSummary[];
 }
 
 interface CompiledPredicate {
@@ -68,10 +62,45 @@ function matches(predicate: CompiledPredicate, attributes: IKeyValue[] | null | 
 }
 
 interface Building {
-  fragment: TraceFragment;
+  fragment: TraceSummary;
   matched: Set<number>;
   actors: Set<string>;
-  resources: Map<IResourceSpans, Map<object, ISpan[]>>;
+}
+
+/** SpanKind SERVER in OTLP. */
+const SPAN_KIND_SERVER = 2;
+
+/**
+ * Attributes that name the client address and the user, in the order the HTTP event view prefers
+ * them (current semantic conventions first, then older names).
+ */
+const ADDRESS_KEYS = ['client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address'];
+const IDENTITY_KEYS = ['user.id', 'enduser.id'];
+
+/** Adds `address:…` and `identity:…` of a SERVER span, reading its attributes once. */
+function addActors(actors: Set<string>, attributes: IKeyValue[] | null | undefined): void {
+  if (!attributes) return;
+  let address: string | undefined;
+  let addressRank = ADDRESS_KEYS.length;
+  let identity: string | undefined;
+  let identityRank = IDENTITY_KEYS.length;
+  for (const attribute of attributes) {
+    const key = attribute.key ?? '';
+    const value = attribute.value?.stringValue;
+    if (!value) continue;
+    const addressIndex = ADDRESS_KEYS.indexOf(key);
+    if (addressIndex >= 0 && addressIndex < addressRank) {
+      address = value;
+      addressRank = addressIndex;
+    }
+    const identityIndex = IDENTITY_KEYS.indexOf(key);
+    if (identityIndex >= 0 && identityIndex < identityRank) {
+      identity = value;
+      identityRank = identityIndex;
+    }
+  }
+  if (address) actors.add(`address:${address}`);
+  if (identity) actors.add(`identity:${identity}`);
 }
 
 function hex(bytes: Uint8Array | null | undefined): string {
@@ -89,30 +118,22 @@ export class TraceGrouper {
     const byTrace = new Map<string, Building>();
     for (const resource of request.resourceSpans ?? []) {
       const resourceMatched = this.predicates.flatMap((predicate, index) => (matches(predicate, resource.resource?.attributes) ? [index] : []));
-      const service = stringAttribute(resource.resource?.attributes, 'service.name');
       for (const scope of resource.scopeSpans ?? []) {
-        for (const span of scope.spans ?? []) {
-          const building = this.entry(byTrace, hex(span.traceId), resourceMatched);
-          let scopes = building.resources.get(resource);
-          if (!scopes) building.resources.set(resource, (scopes = new Map()));
-          let spans = scopes.get(scope);
-          if (!spans) scopes.set(scope, (spans = []));
-          spans.push(span);
-          this.summarize(building, span, service);
-        }
+        for (const span of scope.spans ?? []) this.summarize(this.entry(byTrace, hex(span.traceId), resourceMatched), span);
       }
     }
-    return encode(byTrace);
+    return {
+      traces: [...byTrace.values()].map((building) => ({ ...building.fragment, matched: [...building.matched], actors: [...building.actors] })),
+    };
   }
 
   private entry(byTrace: Map<string, Building>, traceId: string, resourceMatched: number[]): Building {
     let building = byTrace.get(traceId);
     if (!building) {
       building = {
-        fragment: { traceId, offset: 0, length: 0, spans: 0, startMs: Infinity, endMs: -Infinity, statuses: 0, matched: [], marks: 0, actors: [] },
+        fragment: { traceId, spans: 0, startMs: Infinity, endMs: -Infinity, statuses: 0, matched: [], marks: 0, actors: [] },
         matched: new Set(),
         actors: new Set(),
-        resources: new Map(),
       };
       byTrace.set(traceId, building);
     }
@@ -120,7 +141,7 @@ export class TraceGrouper {
     return building;
   }
 
-  private summarize(building: Building, span: ISpan, service: string | undefined): void {
+  private summarize(building: Building, span: ISpan): void {
     const fragment = building.fragment;
     fragment.spans++;
     const start = nanosToMillis(span.startTimeUnixNano);
@@ -135,38 +156,8 @@ export class TraceGrouper {
       const value = findAttribute(span.attributes, attribute);
       if (value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0)) fragment.marks |= 1 << index;
     });
-    if (this.options.actors) {
-      const event = eventFromSpan(span, service);
-      if (event?.['client.address']) building.actors.add(`address:${event['client.address']}`);
-      if (event?.['user.id']) building.actors.add(`identity:${event['user.id']}`);
-    }
+    if (this.options.actors && span.kind === SPAN_KIND_SERVER) addActors(building.actors, span.attributes);
   }
-}
-
-function encode(byTrace: Map<string, Building>): GroupResult {
-  const parts: Uint8Array[] = [];
-  const traces: TraceFragment[] = [];
-  let offset = 0;
-  for (const building of byTrace.values()) {
-    const request: ExportTraceServiceRequest = { resourceSpans: [] };
-    for (const [resource, scopes] of building.resources) {
-      request.resourceSpans?.push({
-        resource: resource.resource,
-        schemaUrl: resource.schemaUrl,
-        scopeSpans: [...scopes].map(([scope, spans]) => ({ ...(scope as object), spans })),
-      });
-    }
-    const bytes = encodeRequest('traces', request);
-    const fragment = building.fragment;
-    fragment.offset = offset;
-    fragment.length = bytes.length;
-    fragment.matched = [...building.matched];
-    fragment.actors = [...building.actors];
-    offset += bytes.length;
-    parts.push(bytes);
-    traces.push(fragment);
-  }
-  return { data: Buffer.concat(parts, offset), traces };
 }
 
 export interface GroupTask {
