@@ -2,7 +2,7 @@ import { ATTACKS_PER_REQUEST, buildTemplate, nextRequest, SPANS_PER_TRACE, TRACE
 
 /*
  * Sends OTLP/HTTP protobuf trace requests to URL from CONCURRENCY keep-alive connections for
- * SECONDS, as fast as the daemon answers, and prints one JSON line with what was accepted.
+ * SECONDS, as fast as the daemon responds, and prints one JSON line with what was accepted.
  * usage: node --import tsx bench/sampling/generate.ts URL SECONDS CONCURRENCY
  */
 

@@ -79,7 +79,7 @@ export class ApiAggregator {
     }
   }
 
-  /** Every series, the overflow series last. */
+  /** Returns every series, the overflow series last. */
   allSeries(): Series[] {
     const all = [...this.series.values()];
     if (this.overflowSeries) all.push(this.overflowSeries);

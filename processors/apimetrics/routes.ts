@@ -11,7 +11,7 @@ export interface RouteTemplate {
   methods: string[];
 }
 
-/** The longest path, in characters, that is matched or normalized; longer paths are cut. */
+/** Maximum path length, in characters, that is matched or normalized; longer paths are cut. */
 const MAX_PATH_LENGTH = 2048;
 
 function isParameter(segment: string): boolean {
@@ -24,7 +24,7 @@ function split(path: string): string[] {
   return (question >= 0 ? bounded.slice(0, question) : bounded).split('/').filter((segment) => segment !== '');
 }
 
-/** A route in one syntax for comparison: parameters of any framework (`{id}`, `:id`, `<id>`) become `{}`. */
+/** Rewrites a route in one syntax for comparison: parameters of any framework (`{id}`, `:id`, `<id>`) become `{}`. */
 export function canonicalRoute(route: string): string {
   return `/${split(route).map((segment) => (isParameter(segment) ? '{}' : segment)).join('/')}`;
 }
@@ -33,7 +33,7 @@ export function parseTemplate(template: string, methods: string[]): RouteTemplat
   return { template, segments: split(template).map((segment) => (isParameter(segment) ? null : segment)), methods };
 }
 
-/** The template a concrete path matches, preferring the one with the most literal segments. */
+/** Finds the template a concrete path matches, preferring the one with the most literal segments. */
 export function matchTemplate(path: string, templates: readonly RouteTemplate[]): RouteTemplate | undefined {
   const segments = split(path);
   let best: RouteTemplate | undefined;
@@ -65,9 +65,9 @@ function isHex(code: number): boolean {
 }
 
 /**
- * Whether a path segment looks like an identifier rather than a fixed name: a number, a UUID,
- * hex of eight or more characters with a digit, or a token of 16 or more characters mixing
- * letters and digits (such as a base64 or ULID id).
+ * Reports whether a path segment looks like an identifier rather than a fixed name. Identifiers
+ * are numbers, UUIDs, hex of eight or more characters with a digit, and tokens of 16 or more
+ * characters mixing letters and digits (such as base64 or ULID ids).
  */
 export function isIdLike(segment: string): boolean {
   let digits = 0;

@@ -6,9 +6,9 @@ import type { Stage, StageOutput, WorkerModule } from '../../core/pool/worker-ap
 import { matchTemplate, templateFromPath, type RouteTemplate } from './routes.js';
 
 /*
- * Worker-thread side of apimetrics: reads the HTTP event of every SERVER span and access-log
- * record and adds it up per service, method, route and status class, so the main thread merges
- * a few aggregates per batch instead of reading every request.
+ * Worker-thread side of apimetrics. It reads the HTTP fields of every SERVER span and access-log
+ * record and adds them up per service, method, route and status class. The main thread then
+ * merges a few aggregates per batch instead of reading every request.
  */
 
 export interface ObserveOptions {
@@ -57,7 +57,7 @@ export interface HttpRequest {
 
 /**
  * Attribute names per field, preferred first: the current semantic conventions, then older
- * names, as the HTTP event view reads them. `target` holds a path with its query, or a full URL.
+ * names, as the HTTP event view reads them. `target` is a path with its query, or a full URL.
  */
 const FIELD_KEYS: Record<string, { field: 'method' | 'route' | 'path' | 'target' | 'status' | 'duration'; rank: number }> = {
   'http.request.method': { field: 'method', rank: 0 },
@@ -80,7 +80,7 @@ function plainValue(value: IAnyValue | null | undefined): string | number | unde
   return undefined;
 }
 
-/** The path of a `http.target`, `url.full` or `http.url` value, without scheme, host and query. */
+/** Returns the path of a `http.target`, `url.full` or `http.url` value, without scheme, host and query. */
 function pathOf(target: string): string {
   let path = target;
   const scheme = target.indexOf('://');
@@ -162,7 +162,7 @@ export class Observer {
     return { aggregates: [...series.values()] };
   }
 
-  /** The route of a request: `http.route`, else the OpenAPI template, else the path with ids replaced. */
+  /** Returns the route of a request: `http.route`, else the OpenAPI template, else the path with ids replaced. */
   route(request: Pick<HttpRequest, 'route' | 'path'>): string {
     if (request.route) return request.route;
     const path = request.path;
@@ -193,7 +193,7 @@ export class Observer {
   }
 }
 
-/** The bucket of a value: the first whose upper bound is at least the value, or the last (overflow) bucket. */
+/** Returns the bucket of a value: the first whose upper bound is at least the value, or the last (overflow) bucket. */
 export function bucketIndex(bounds: number[], value: number): number {
   let low = 0;
   let high = bounds.length;

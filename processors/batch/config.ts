@@ -3,9 +3,9 @@ import { duration, integer, object } from '../../core/config/schema.js';
 export interface BatchConfig {
   /** Items (spans, log records, data points, findings) that trigger a send. Default 8192. */
   send_batch_size: number;
-  /** Items one sent batch holds at most; larger incoming batches are split. 0 means no limit. Default 0. */
+  /** Maximum items in one sent batch; larger incoming batches are split. 0 means no limit. Default 0. */
   send_batch_max_size: number;
-  /** Bytes of encoded items one sent batch holds at most, and the size that triggers a send; 0 means no limit. Findings are not counted. Default 0. */
+  /** Maximum bytes of encoded items in one sent batch, and the size that triggers a send; 0 means no limit. Findings are not counted. Default 0. */
   send_batch_max_bytes: number;
   /** How long the first item of a batch waits for more before the batch is sent, in milliseconds; 0 sends each incoming batch at once. Default 200 ms. */
   timeout: number;

@@ -41,7 +41,7 @@ export function fnv1a64Halves(...parts: Uint8Array[]): [number, number] {
   return [high, low];
 }
 
-/** The four bytes of an unsigned 32-bit integer, least significant first, as the Collector feeds its hash seed. */
+/** Returns the four bytes of an unsigned 32-bit integer, least significant first, as the Collector feeds its hash seed. */
 export function uint32LittleEndian(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
   new DataView(bytes.buffer).setUint32(0, value >>> 0, true);

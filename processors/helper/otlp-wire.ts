@@ -2,8 +2,8 @@ import type { TelemetrySignal } from '../../core/data/signal.js';
 
 /*
  * Protobuf wire-format surgery on OTLP export requests, without decoding them. All three requests
- * share one shape: field 1 repeats the resource entries (ResourceSpans, ResourceLogs,
- * ResourceMetrics); in each of those, field 2 repeats the scope entries; in each scope entry,
+ * share one shape. Field 1 repeats the resource entries (ResourceSpans, ResourceLogs,
+ * ResourceMetrics). In each of those, field 2 repeats the scope entries, and in each scope entry
  * field 2 repeats the items (Span, LogRecord, Metric). Every other field (resource, scope,
  * schema_url, unknown fields) is copied as it is. Concatenating two encoded requests gives a valid
  * request holding both, because protobuf merges repeated fields by appending.
@@ -211,49 +211,62 @@ export function concatRequests(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
-/** Spans of one trace under one resource and scope, as wire-format slices of a request. */
+/**
+ * Spans of one trace under one resource and scope, as byte ranges of an encoded request. Ranges
+ * are flat `[start, end, start, end, …]` number arrays rather than views, because a tail sampler
+ * keeps hundreds of thousands of them and every typed-array view is a heap object of its own.
+ */
 export interface SpanGroup {
+  /** The encoded request the ranges point into. */
+  source: Uint8Array;
   /** The resource entry's fields other than its scope entries (resource, schema_url). */
-  resourceHeader: Uint8Array[];
+  resourceHeader: number[];
   /** The scope entry's fields other than its spans (scope, schema_url). */
-  scopeHeader: Uint8Array[];
+  scopeHeader: number[];
   /** Each span's whole field (tag, length and message). */
-  spans: Uint8Array[];
+  spans: number[];
+}
+
+/** Encoded bytes of a group's spans, not counting the resource and scope around them. */
+export function spanBytes(group: SpanGroup): number {
+  let total = 0;
+  for (let i = 0; i < group.spans.length; i += 2) total += group.spans[i + 1] - group.spans[i];
+  return total;
 }
 
 /**
  * Groups the spans of an encoded traces request by trace id (lower-case hex, empty for a span
- * without one), as slices of `bytes` that share its memory. Nothing is decoded or copied.
+ * without one), as ranges of `bytes`. Nothing is decoded or copied.
  */
 export function groupSpansByTrace(bytes: Uint8Array): Map<string, SpanGroup[]> {
   const byTrace = new Map<string, SpanGroup[]>();
   for (const resourceField of fields(bytes, 0, bytes.length)) {
     if (resourceField.number !== 1 || resourceField.wireType !== WIRE_LEN) continue;
-    const resourceHeader: Uint8Array[] = [];
+    const resourceHeader: number[] = [];
     const scopes: FieldRange[] = [];
     for (const field of fields(bytes, resourceField.valueStart, resourceField.end)) {
       if (field.number === 2 && field.wireType === WIRE_LEN) scopes.push(field);
-      else resourceHeader.push(bytes.subarray(field.start, field.end));
+      else resourceHeader.push(field.start, field.end);
     }
     for (const scopeField of scopes) {
-      const scopeHeader: Uint8Array[] = [];
+      const scopeHeader: number[] = [];
       const spans: FieldRange[] = [];
       for (const field of fields(bytes, scopeField.valueStart, scopeField.end)) {
         if (field.number === 2 && field.wireType === WIRE_LEN) spans.push(field);
-        else scopeHeader.push(bytes.subarray(field.start, field.end));
+        else scopeHeader.push(field.start, field.end);
       }
       const inScope = new Map<string, SpanGroup>();
       for (const span of spans) {
         const traceId = traceIdOf(bytes, span);
         let group = inScope.get(traceId);
         if (!group) {
-          group = { resourceHeader, scopeHeader, spans: [] };
+          group = { source: bytes, resourceHeader, scopeHeader, spans: [] };
           inScope.set(traceId, group);
           const groups = byTrace.get(traceId);
           if (groups) groups.push(group);
           else byTrace.set(traceId, [group]);
         }
-        group.spans.push(bytes.subarray(span.start, span.end));
+        group.spans.push(span.start, span.end);
       }
     }
   }
@@ -267,15 +280,19 @@ function traceIdOf(bytes: Uint8Array, span: FieldRange): string {
   return '';
 }
 
+function pushRanges(builder: Builder, source: Uint8Array, ranges: number[]): void {
+  for (let i = 0; i < ranges.length; i += 2) builder.push(source.subarray(ranges[i], ranges[i + 1]));
+}
+
 /** Encodes span groups as one traces request; each group becomes a resource entry of its own. */
 export function encodeSpanGroups(groups: readonly SpanGroup[]): Uint8Array {
   const request = new Builder();
   for (const group of groups) {
     const scope = new Builder();
-    for (const part of group.scopeHeader) scope.push(part);
-    for (const span of group.spans) scope.push(span);
+    pushRanges(scope, group.source, group.scopeHeader);
+    pushRanges(scope, group.source, group.spans);
     const resource = new Builder();
-    for (const part of group.resourceHeader) resource.push(part);
+    pushRanges(resource, group.source, group.resourceHeader);
     resource.pushMessage(2, scope);
     request.pushMessage(1, resource);
   }

@@ -19,11 +19,11 @@ export interface LimiterHooks {
 
 /**
  * The memory limiter's state machine. Above the soft limit it makes receivers refuse data
- * through admission control; it forces a garbage collection above the hard limit at every check
- * (and above the soft limit every 10 s) and measures again. It refuses while the resident set
- * size is above the hard limit, or while both it and the estimate of memory in use are above the
- * soft limit: resident memory beyond the live data is freed memory that the allocator keeps and
- * new data reuses first, so it alone does not justify refusing.
+ * through admission control. It forces a garbage collection at every check above the hard limit,
+ * and every 10 s above the soft limit, and then measures again. It refuses while the resident
+ * set size is above the hard limit, or while both it and the estimate of memory in use are above
+ * the soft limit. Resident memory beyond the live data is freed memory that the allocator keeps
+ * and new data reuses first, so it alone does not justify refusing.
  */
 export class MemoryLimiter {
   refusing = false;

@@ -7,8 +7,8 @@ import type { MemoryLimiterConfig } from './config.js';
 const MIB = 1024 * 1024;
 
 /**
- * The memory a limit in percent refers to: the cgroup v2 or v1 limit of the container when one
- * is set, else the host's total memory, in bytes.
+ * Returns the memory a limit in percent refers to, in bytes: the cgroup v2 or v1 limit of the
+ * container when one is set, else the host's total memory.
  */
 export function availableMemory(readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): number {
   const host = totalmem();
@@ -50,7 +50,7 @@ let gcFunction: (() => void) | undefined;
 /**
  * Returns a function that runs a full garbage collection of the main thread's heap. Node hides
  * `gc` unless started with --expose-gc, so the flag is set at run time and the function taken
- * from a fresh V8 context, which sees it. Worker threads' heaps are not collected by it.
+ * from a fresh V8 context, where it exists. Worker threads' heaps are not collected by it.
  */
 export function forcedGc(): () => void {
   if (!gcFunction) {
@@ -71,9 +71,8 @@ export function residentSetSize(): number {
 
 /**
  * An estimate of the memory in use, in bytes: the resident set size at start plus what the main
- * thread's live heap objects and buffers grew by since. After a collection, the resident set size
- * can stay high because the allocator keeps freed memory for reuse; new data fills that memory
- * first, so it should not count against the limit.
+ * thread's live heap objects and buffers grew by since. After a collection, the resident set size can stay high because the allocator keeps freed
+ * memory for reuse. New data fills that memory first, so it should not count against the limit.
  * NOTE: growth of the worker threads' heaps is not in this estimate; their tasks are bounded by
  * the pool queue.
  */

@@ -66,7 +66,7 @@ export class Redactor {
     return counts;
   }
 
-  /** The replacement of one secret value. */
+  /** Returns the text that replaces one secret value. */
   replacement(value: string): string {
     if (this.options.action === 'hash') return `hmac:${createHmac('sha256', this.options.hashKey).update(value).digest('hex').slice(0, 32)}`;
     return this.options.maskText;
@@ -94,7 +94,7 @@ export class Redactor {
     return text;
   }
 
-  /** Whether an attribute key holds a secret as a whole. */
+  /** Reports whether an attribute key names a secret as a whole. */
   isSecretKey(key: string): boolean {
     const normalized = normalizeKey(key);
     const last = normalized.slice(normalized.lastIndexOf('.') + 1);

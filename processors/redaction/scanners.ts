@@ -33,7 +33,7 @@ function lower(code: number): number {
   return code >= 0x41 && code <= 0x5a ? code + 32 : code;
 }
 
-/** Whether `word` (lower-case ASCII) is at `index`, ignoring ASCII case. */
+/** Reports whether `word` (lower-case ASCII) is at `index`, ignoring ASCII case. */
 function startsWithAt(text: string, index: number, word: string): boolean {
   if (index + word.length > text.length) return false;
   for (let i = 0; i < word.length; i++) if (lower(text.charCodeAt(index + i)) !== word.charCodeAt(i)) return false;
@@ -199,7 +199,7 @@ function validDomain(domain: string): boolean {
   return true;
 }
 
-/** The Luhn (mod 10) check that card numbers carry in their last digit. */
+/** Checks the Luhn (mod 10) digit that card numbers carry last. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
@@ -214,7 +214,7 @@ export function luhnValid(digits: string): boolean {
 }
 
 /**
- * Whether the digits have the prefix and length of a payment card brand: Visa, Mastercard,
+ * Returns the payment card brand whose prefix and length the digits have, if any: Visa, Mastercard,
  * American Express, Discover, JCB, Diners Club or UnionPay. Maestro's wide ranges are left out,
  * because they would match ordinary numbers too often.
  */
@@ -232,9 +232,9 @@ export function cardBrand(digits: string): string | undefined {
 }
 
 /**
- * Payment card numbers: 13 to 19 digits, written together or in groups of 3 to 6 split by single
- * spaces or dashes, not inside a longer word or number, with a card brand's prefix and length
- * and a valid Luhn check digit. Within a run of digit groups (`qty 2 4111 1111 1111 1111`), every
+ * Finds payment card numbers: 13 to 19 digits, together or in groups of 3 to 6 split by single
+ * spaces or dashes, not inside a longer word or number. The digits must have a card brand's
+ * prefix and length and a valid Luhn check digit. Within a run of digit groups (`qty 2 4111 1111 1111 1111`), every
  * window of whole groups is tried, at most 19 groups from each start, so the time stays linear.
  */
 export function findCardNumbers(text: string, ranges: Range[]): void {

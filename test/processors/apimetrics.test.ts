@@ -20,7 +20,7 @@ function observer(overrides: Partial<ApiMetricsConfig> = {}, openapi?: string) {
   return new Observer({ buckets: overrides.buckets ?? DEFAULT_BUCKETS, routeFromPath: overrides.route_from_path ?? true, errorStatusMin: overrides.error_status_min ?? 500, templates: openapi ? loadOpenApi(openapi).templates : [] });
 }
 
-/** A SERVER span of a request with an exact duration. */
+/** Builds a SERVER span of a request with an exact duration. */
 function request(route: string, status: number, seconds: number, extra: Record<string, string | number> = {}) {
   return span({ traceId: 'ab'.repeat(16), startMs: T0, durationNanos: Math.round(seconds * 1e9), attributes: { 'http.request.method': 'GET', 'url.path': route.replace('{id}', '7'), 'http.route': route, 'http.response.status_code': status, ...extra } });
 }

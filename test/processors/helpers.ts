@@ -14,7 +14,7 @@ import { Storage } from '../../core/storage/storage.js';
 import { MetricsRegistry, PipelineMetrics } from '../../core/telemetry/metrics.js';
 import type { Signal } from '../../core/data/signal.js';
 
-/** A consumer that records every batch it takes and can be told to fail. */
+/** A consumer that records every batch it takes and can be set to fail. */
 export class CaptureConsumer implements Consumer {
   readonly batches: Batch[] = [];
   failWith: Error | undefined;
@@ -28,7 +28,7 @@ export class CaptureConsumer implements Consumer {
     return this.batches.reduce((total, batch) => total + batch.itemCount, 0);
   }
 
-  /** Every span of every captured traces batch. */
+  /** Returns every span of every captured traces batch. */
   spans(): ISpan[] {
     return this.batches.flatMap((batch) => batch.signal === 'traces'
       ? ((batch.toMessage() as ExportTraceServiceRequest).resourceSpans ?? []).flatMap((resource) => (resource.scopeSpans ?? []).flatMap((scope) => scope.spans ?? []))
@@ -146,7 +146,7 @@ export function span(options: SpanOptions): ISpan {
   };
 }
 
-/** A traces request with one resource per service. */
+/** Builds a traces request with one resource per service. */
 export function traces(byService: Record<string, ISpan[]>): ExportTraceServiceRequest {
   return {
     resourceSpans: Object.entries(byService).map(([service, spans]) => ({

@@ -14,7 +14,7 @@ function config(overrides: Partial<MemoryLimiterConfig>): MemoryLimiterConfig {
   return { ...memoryLimiterFactory.createDefaultConfig(), ...overrides };
 }
 
-/** A limiter whose memory readings and clock the test sets. */
+/** Creates a limiter whose memory readings and clock the test sets. */
 function scenario(limitMib = 100, spikeMib = 20) {
   const state = { rss: 10 * MIB, live: 10 * MIB, afterGc: undefined as number | undefined, now: 0, collections: 0 };
   const admission = new Admission();

@@ -75,7 +75,7 @@ service:
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
         } catch {
-          // The daemon answers 503 before reading the body and closes the connection, which a client still writing sees as a reset.
+          // The daemon sends 503 before reading the body and closes the connection, which a client still writing gets as a reset.
           outcome.failed++;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }

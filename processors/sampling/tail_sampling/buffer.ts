@@ -20,7 +20,7 @@ export interface Decision {
   /** The first policy that sampled the trace; undefined when none did. */
   policy: string | undefined;
   spans: number;
-  /** Why the trace was decided before its decision_wait ended, if it was. */
+  /** The bound that made the decision come before decision_wait ended, if one did. */
   early?: 'num_traces' | 'max_spans_per_trace';
 }
 
@@ -70,9 +70,9 @@ export class TraceBuffer {
   }
 
   /**
-   * Adds a batch: the worker's summaries and the batch's spans grouped by trace. Returns two releases: `late` holds spans of traces already sampled,
-   * which the caller passes on with the batch; `early` holds traces decided before their wait
-   * ended, because a bound was reached.
+   * Adds a batch: the worker's summaries and the batch's spans grouped by trace. Returns two
+   * releases. `late` contains spans of traces already sampled, which the caller passes on with the
+   * batch. `early` contains traces decided before their wait ended, because a bound was reached.
    */
   add(result: GroupResult, slices: Map<string, SpanGroup[]>, nowMs: number): { late: Released; early: Released } {
     const late: Released = { parts: [], spans: 0 };

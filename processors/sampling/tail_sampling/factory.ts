@@ -3,7 +3,7 @@ import { OtlpBatch, type Batch } from '../../../core/data/batch.js';
 import type { StageSpec } from '../../../core/pool/pool.js';
 import type { Counter } from '../../../core/telemetry/metrics.js';
 import { DropLog } from '../../helper/drop-log.js';
-import { encodeSpanGroups, groupSpansByTrace, type SpanGroup } from '../../helper/otlp-wire.js';
+import { encodeSpanGroups, groupSpansByTrace, spanBytes, type SpanGroup } from '../../helper/otlp-wire.js';
 import { TraceBuffer, type Decision, type Released } from './buffer.js';
 import { createDefaultConfig, schema, validateConfig, type TailSamplingConfig } from './config.js';
 import { compilePolicies } from './policies.js';
@@ -151,7 +151,7 @@ class TailSamplingProcessor implements Processor {
     for (const part of released.parts) {
       groups.push(...part.groups);
       spans += part.spans;
-      for (const group of part.groups) for (const span of group.spans) bytes += span.length;
+      for (const group of part.groups) bytes += spanBytes(group);
       if (spans >= MAX_SPANS_PER_OUTPUT || bytes >= MAX_BYTES_PER_OUTPUT) {
         yield this.output(groups, spans, origin);
         groups = [];

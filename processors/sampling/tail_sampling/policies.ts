@@ -38,8 +38,8 @@ const DEFAULT_HASH_SALT = 'default-hash-seed';
 const MAX_UINT64 = 0xffffffffffffffffn;
 
 /**
- * The threshold of the Collector's probabilistic policy: (2^64 - 1) times the ratio, rounded to
- * 64 significant bits (Go's big.Float, nearest even) and then truncated to an integer.
+ * Computes the threshold of the Collector's probabilistic policy: (2^64 - 1) times the ratio,
+ * rounded to 64 significant bits (Go's big.Float, nearest even) and then truncated to an integer.
  */
 export function probabilisticThreshold(ratio: number): bigint {
   if (!(ratio > 0)) return 0n;
@@ -73,7 +73,7 @@ class RateLimit {
 
   constructor(private readonly spansPerSecond: number) {}
 
-  /** Whether `spans` fit in what is left of this wall-clock second's budget. */
+  /** Reports whether `spans` fit in what is left of this wall-clock second's budget. */
   fits(spans: number, nowMs: number): boolean {
     const second = Math.floor(nowMs / 1000);
     if (second !== this.second) {

@@ -3,8 +3,8 @@ import type { SecurityConfig } from './config.js';
 import { defaultSecurityConfig } from './config.js';
 
 /**
- * What the `security` policy knows from detection's findings: the actors (client address or
- * user identity) with a finding in the last `retention`, and the trace ids that findings cite as
+ * The `security` policy's record of detection's findings: the actors (client address or user
+ * identity) with a finding in the last `retention`, and the trace ids that findings cite as
  * evidence. Both are bounded; past the bound the entry that expires soonest (or was cited
  * longest ago) goes first, counted in `evicted`.
  */
@@ -41,7 +41,7 @@ export class SecurityState {
     return cited;
   }
 
-  /** Whether the trace carries a detection mark, is cited by a finding, or belongs to an actor with an active finding. */
+  /** Reports whether the trace carries a detection mark, is cited by a finding, or belongs to an actor with an active finding. */
   keeps(trace: { traceId: string; marks: number; actors: Iterable<string> }, nowMs: number): boolean {
     if (this.markBit >= 0 && (trace.marks & (1 << this.markBit)) !== 0) return true;
     if (this.flagged.has(trace.traceId)) return true;

@@ -11,7 +11,7 @@ import type { GroupOptions, SpanPredicate } from './predicates.js';
  * decodes one.
  */
 
-/** What the policies need from one trace's spans in a batch. */
+/** The facts about one trace's spans in a batch that the policies read. */
 export interface TraceSummary {
   /** Lower-case hex. */
   traceId: string;
@@ -38,7 +38,7 @@ interface CompiledPredicate {
   regexes: SafeRegex[];
 }
 
-/** The longest attribute value a string predicate reads, in characters; the rest is ignored. */
+/** Maximum length of an attribute value a string predicate reads, in characters; the rest is ignored. */
 const MAX_MATCH_LENGTH = 8192;
 
 function compile(options: GroupOptions): CompiledPredicate[] {
