@@ -78,6 +78,7 @@ const benchSinkFactory: ExporterFactory<Record<string, never>> = {
         host.admin.route('GET', '/bench/sink', (_request, response) => sendJson(response, 200, {
           spans: counts.spans, metric_batches: counts.metricBatches, findings: counts.findings, attack_traces: counts.attackTraces.size,
         }));
+        host.admin.route('GET', '/bench/memory', (_request, response) => sendJson(response, 200, process.memoryUsage()));
       },
       async shutdown() {},
       async consume(batch: Batch) {

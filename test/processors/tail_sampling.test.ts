@@ -45,13 +45,13 @@ class Scenario {
   add(spans: ISpan[], resource: Record<string, ISpan[]> | undefined = undefined): string[] {
     const request = resource ? traces(resource) : traces({ api: spans });
     const { late, early } = this.buffer.add(this.grouper.group(request), groupSpansByTrace(encodeRequest('traces', request)), this.now);
-    return [...late.parts, ...early.parts].flatMap((part) => spanTraceIds(encodeSpanGroups(part.groups)));
+    return spanTraceIds(encodeSpanGroups([...late.groups, ...early.groups]));
   }
 
   /** Moves the clock past decision_wait; returns the sampled trace ids. */
   decide(): string[] {
     this.now += this.settings.decision_wait;
-    return [...new Set(this.buffer.releaseDue(this.now).parts.flatMap((part) => spanTraceIds(encodeSpanGroups(part.groups))))];
+    return [...new Set(spanTraceIds(encodeSpanGroups(this.buffer.releaseDue(this.now).groups)))];
   }
 
   findings(findings: Finding[]): void {

@@ -3,17 +3,14 @@ import type { PendingTrace, Policy } from './policies.js';
 import type { GroupResult } from './worker.js';
 import type { TailSamplingConfig } from './config.js';
 
-/** Spans released for the next consumer. */
+/** Spans released for the next consumer: one group per trace, batch, resource and scope. */
 export interface Released {
-  parts: ReleasedPart[];
-  spans: number;
-}
-
-/** One trace's spans from one batch, as wire-format slices. */
-export interface ReleasedPart {
   groups: SpanGroup[];
   spans: number;
 }
+
+/** An empty list that pending traces share until they need a list of their own. */
+const NONE: never[] = [];
 
 export interface Decision {
   sampled: boolean;
@@ -75,15 +72,16 @@ export class TraceBuffer {
    * batch. `early` contains traces decided before their wait ended, because a bound was reached.
    */
   add(result: GroupResult, slices: Map<string, SpanGroup[]>, nowMs: number): { late: Released; early: Released } {
-    const late: Released = { parts: [], spans: 0 };
-    const early: Released = { parts: [], spans: 0 };
+    const late: Released = { groups: [], spans: 0 };
+    const early: Released = { groups: [], spans: 0 };
     for (const fragment of result.traces) {
       const groups = slices.get(fragment.traceId);
       if (!groups) continue;
       let trace = this.pending.get(fragment.traceId);
+      const isNew = !trace;
       if (!trace) {
         if (this.sampled.has(fragment.traceId)) {
-          late.parts.push({ groups, spans: fragment.spans });
+          late.groups.push(...groups);
           late.spans += fragment.spans;
           this.observer.late(true, fragment.spans);
           continue;
@@ -96,17 +94,17 @@ export class TraceBuffer {
           const oldest = this.pending.values().next().value as PendingTrace;
           this.decide(oldest, nowMs, early, 'num_traces');
         }
-        trace = { traceId: fragment.traceId, fragments: [], spans: 0, startMs: Infinity, endMs: -Infinity, statuses: 0, matched: [], marks: 0, actors: [], arrivedMs: nowMs };
+        trace = { traceId: fragment.traceId, groups, spans: 0, startMs: Infinity, endMs: -Infinity, statuses: 0, matched: NONE, marks: 0, actors: NONE, arrivedMs: nowMs };
         this.pending.set(fragment.traceId, trace);
       }
-      trace.fragments.push({ groups, spans: fragment.spans });
+      if (!isNew) trace.groups = [...trace.groups, ...groups];
       trace.spans += fragment.spans;
       trace.startMs = Math.min(trace.startMs, fragment.startMs);
       trace.endMs = Math.max(trace.endMs, fragment.endMs);
       trace.statuses |= fragment.statuses;
       trace.marks |= fragment.marks;
-      for (const index of fragment.matched) if (!trace.matched.includes(index)) trace.matched.push(index);
-      for (const actor of fragment.actors) if (!trace.actors.includes(actor)) trace.actors.push(actor);
+      for (const index of fragment.matched) if (!trace.matched.includes(index)) trace.matched = [...trace.matched, index];
+      for (const actor of fragment.actors) if (!trace.actors.includes(actor)) trace.actors = [...trace.actors, actor];
       if (trace.spans >= this.config.max_spans_per_trace) this.decide(trace, nowMs, early, 'max_spans_per_trace');
     }
     return { late, early };
@@ -114,7 +112,7 @@ export class TraceBuffer {
 
   /** Decides every trace whose decision_wait has ended. */
   releaseDue(nowMs: number): Released {
-    const released: Released = { parts: [], spans: 0 };
+    const released: Released = { groups: [], spans: 0 };
     for (const trace of this.pending.values()) {
       if (trace.arrivedMs + this.config.decision_wait > nowMs) break;
       this.decide(trace, nowMs, released);
@@ -124,7 +122,7 @@ export class TraceBuffer {
 
   /** Decides every pending trace now, on the spans it has; used at shutdown. */
   releaseAll(nowMs: number): Released {
-    const released: Released = { parts: [], spans: 0 };
+    const released: Released = { groups: [], spans: 0 };
     for (const trace of [...this.pending.values()]) this.decide(trace, nowMs, released);
     return released;
   }
@@ -145,7 +143,7 @@ export class TraceBuffer {
     }
     const sampled = policy !== undefined;
     if (sampled) {
-      into.parts.push(...trace.fragments);
+      into.groups.push(...trace.groups);
       into.spans += trace.spans;
       this.sampled.add(trace.traceId);
     } else {

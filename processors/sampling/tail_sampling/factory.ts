@@ -118,7 +118,7 @@ class TailSamplingProcessor implements Processor {
    * release is not copied into batches all at once. What the next consumer refuses is counted as lost.
    */
   private send(released: Released): void {
-    if (released.parts.length === 0) return;
+    if (released.groups.length === 0) return;
     this.outbox.push(released);
     if (!this.pump) {
       const pump = this.drain().finally(() => {
@@ -148,10 +148,10 @@ class TailSamplingProcessor implements Processor {
     let spans = 0;
     let bytes = 0;
     const origin = { receiver: this.settings.id };
-    for (const part of released.parts) {
-      groups.push(...part.groups);
-      spans += part.spans;
-      for (const group of part.groups) bytes += spanBytes(group);
+    for (const group of released.groups) {
+      groups.push(group);
+      spans += group.spans.length / 2;
+      bytes += spanBytes(group);
       if (spans >= MAX_SPANS_PER_OUTPUT || bytes >= MAX_BYTES_PER_OUTPUT) {
         yield this.output(groups, spans, origin);
         groups = [];

@@ -7,8 +7,8 @@ import { SecurityState } from './security.js';
 /** A trace waiting for its decision, built from the fragments that arrived so far. */
 export interface PendingTrace {
   traceId: string;
-  /** The trace's spans from each batch, as wire-format slices, with their number. */
-  fragments: { groups: SpanGroup[]; spans: number }[];
+  /** The trace's spans, as byte ranges of the batches they came in. */
+  groups: SpanGroup[];
   spans: number;
   startMs: number;
   endMs: number;
