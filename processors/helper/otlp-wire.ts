@@ -223,8 +223,10 @@ export interface SpanGroup {
   resourceHeader: number[];
   /** The scope entry's fields other than its spans (scope, schema_url). */
   scopeHeader: number[];
-  /** Each span's whole field (tag, length and message). */
+  /** The spans' whole fields (tag, length and message); spans next to each other share one range. */
   spans: number[];
+  /** Spans in the group. */
+  count: number;
 }
 
 /** Encoded bytes of a group's spans, not counting the resource and scope around them. */
@@ -260,13 +262,16 @@ export function groupSpansByTrace(bytes: Uint8Array): Map<string, SpanGroup[]> {
         const traceId = traceIdOf(bytes, span);
         let group = inScope.get(traceId);
         if (!group) {
-          group = { source: bytes, resourceHeader, scopeHeader, spans: [] };
+          group = { source: bytes, resourceHeader, scopeHeader, spans: [], count: 0 };
           inScope.set(traceId, group);
           const groups = byTrace.get(traceId);
           if (groups) groups.push(group);
           else byTrace.set(traceId, [group]);
         }
-        group.spans.push(span.start, span.end);
+        const ranges = group.spans;
+        if (ranges.length > 0 && ranges[ranges.length - 1] === span.start) ranges[ranges.length - 1] = span.end;
+        else ranges.push(span.start, span.end);
+        group.count++;
       }
     }
   }

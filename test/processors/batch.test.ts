@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batchProcessorFactory } from '../../processors/batch/factory.js';
 import { Batcher, type FlushTrigger } from '../../processors/batch/batcher.js';
 import type { BatchConfig } from '../../processors/batch/config.js';
-import { splitRequest } from '../../processors/helper/otlp-wire.js';
+import { encodeSpanGroups, groupSpansByTrace, splitRequest } from '../../processors/helper/otlp-wire.js';
 import { FindingsBatch, OtlpBatch } from '../../core/data/batch.js';
 import { countItems, decodeRequest, encodeRequest, type ExportMetricsServiceRequest, type ExportTraceServiceRequest } from '../../core/otlp/codec.js';
 import { retryableError, WatchpostError } from '../../core/errors.js';
@@ -152,6 +152,20 @@ describe('OTLP wire split', () => {
     const chunks = splitRequest('metrics', encodeRequest('metrics', request), 3);
     expect(chunks.map((chunk) => chunk.items)).toEqual([2, 3, 1]);
     for (const chunk of chunks) expect(countItems('metrics', decodeRequest('metrics', chunk.bytes))).toBe(chunk.items);
+  });
+
+  it('groups interleaved spans by trace', () => {
+    const a = 'aa'.repeat(16);
+    const b = 'bb'.repeat(16);
+    const bytes = encodeRequest('traces', traces({ x: [span({ traceId: a, name: 'a1' }), span({ traceId: a, name: 'a2' }), span({ traceId: b, name: 'b1' }), span({ traceId: a, name: 'a3' })], y: [span({ traceId: b, name: 'b2' })] }));
+
+    const groups = groupSpansByTrace(bytes);
+
+    expect([...groups.keys()]).toEqual([a, b]);
+    expect(groups.get(a)?.map((group) => [group.count, group.spans.length])).toEqual([[3, 4]]);
+    const names = (trace: string) => (decodeRequest('traces', encodeSpanGroups(groups.get(trace) ?? [])) as ExportTraceServiceRequest).resourceSpans?.map((resource) => [stringAttribute(resource.resource?.attributes, 'service.name'), resource.scopeSpans?.[0].spans?.map((entry) => entry.name)]);
+    expect(names(a)).toEqual([['x', ['a1', 'a2', 'a3']]]);
+    expect(names(b)).toEqual([['x', ['b1']], ['y', ['b2']]]);
   });
 
   it('keeps a request within the limits whole', () => {

@@ -150,7 +150,7 @@ class TailSamplingProcessor implements Processor {
     const origin = { receiver: this.settings.id };
     for (const group of released.groups) {
       groups.push(group);
-      spans += group.spans.length / 2;
+      spans += group.count;
       bytes += spanBytes(group);
       if (spans >= MAX_SPANS_PER_OUTPUT || bytes >= MAX_BYTES_PER_OUTPUT) {
         yield this.output(groups, spans, origin);
