@@ -16,6 +16,7 @@ import { memoryLimiterFactory } from '../../processors/memory_limiter/factory.js
 import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
+import { otlpExporterFactory } from '../../exporters/otlp/factory.js';
 
 export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
@@ -32,6 +33,7 @@ export function builtinRegistry(): FactoryRegistry {
     fileExporterFactory,
     debugExporterFactory,
     webhookExporterFactory,
+    otlpExporterFactory,
   );
 }
 

@@ -54,6 +54,12 @@ export interface StageOutput {
   result: unknown;
   /** True when the stage changed the request (for example marked spans); the pool then returns new bytes. */
   modified?: boolean;
+  /**
+   * True when the only change was attributes pushed onto the end of spans' or log records'
+   * `attributes` lists. The pool then adds them to the request's bytes in place, which costs far
+   * less than encoding the whole request again.
+   */
+  appendedAttributesOnly?: boolean;
 }
 
 /**
