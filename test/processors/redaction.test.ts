@@ -120,6 +120,17 @@ describe('redaction of OTLP data', () => {
     expect(findAttribute(logged?.attributes, 'contact')).toBe('erin@example.org');
   });
 
+  it('redacts metric data point attributes', () => {
+    const subject = redactor();
+    const request = { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'http.client.requests', sum: { dataPoints: [{ asInt: 1, attributes: [{ key: 'url.full', value: { stringValue: 'https://api.example.com/v1?api_key=k-9876' } }], exemplars: [{ filteredAttributes: [{ key: 'enduser.email', value: { stringValue: 'ivan@example.com' } }] }] }] } }] }] }] };
+
+    subject.request('metrics', request as never);
+
+    const point = request.resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0];
+    expect(point.attributes[0].value.stringValue).toBe('https://api.example.com/v1?api_key=****');
+    expect(point.exemplars[0].filteredAttributes[0].value.stringValue).toBe('****');
+  });
+
   it('redacts finding evidence and leaves the actor', () => {
     const subject = redactor();
     const finding = { evidence: [{ time: '', summary: 'GET /login?password=hunter2 -> 401', detail: 'credential in query: password' }], target: { path: '/reset/frank@example.com' }, actor: { address: '203.0.113.4', identity: 'frank@example.com' }, key: { 'client.address': '203.0.113.4' } } as unknown as Finding;
