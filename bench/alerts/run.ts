@@ -269,7 +269,7 @@ async function main(): Promise<void> {
   }
   clearInterval(sampler);
   const metrics = await (await fetch(`http://${daemon.admin}/metrics`)).text();
-  const losses = metrics.split('\n').filter((line) => /^watchpost_(exporter_send_failed|exporter_enqueue_failed|processor_dropped)_items_total\{/.test(line));
+  const losses = metrics.split('\n').filter((line) => /^watchpost_(exporter_dropped|exporter_enqueue_failed|processor_dropped)_items_total\{/.test(line));
   const endRss = rssMiB(daemon.pid);
   const cpuUsed = cpuSeconds(daemon.pid) - cpuBefore;
   await daemon.stop();

@@ -90,7 +90,7 @@ describe('webhook exporter', () => {
     const exporter = await harness.start(harness.create(webhookExporterFactory, { endpoint: sink.url, rate_limit: { rate: 0.001, burst: 2 } }));
 
     await exporter.consume(findingsBatch(fixtureFindings()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'webhook', reason: 'rate_limited' }) === 2, 5000, 'the rate-limited drops');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'webhook', reason: 'rate_limited' }) === 2, 5000, 'the rate-limited drops');
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(2);
@@ -156,7 +156,7 @@ describe('webhook exporter', () => {
     await waitFor(() => sink.requests.length === 4, 5000, 'four requests');
     await exporter.shutdown();
 
-    expect(harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'webhook', reason: 'permanent_error' })).toBe(1);
+    expect(harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'webhook', reason: 'permanent_error' })).toBe(1);
     expect(harness.metric('watchpost_exporter_sent_items_total', { exporter: 'webhook' })).toBe(3);
   });
 

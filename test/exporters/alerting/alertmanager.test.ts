@@ -57,7 +57,7 @@ describe('alertmanager exporter', () => {
     const exporter = await harness.start(harness.create(alertmanagerExporterFactory, { endpoint: sink.url, sending_queue: { batch: { flush_timeout: 10 } } }));
 
     await exporter.consume(findingsBatch(fixtureFindings()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'alertmanager', reason: 'permanent_error' }) === 3, 5000, 'the drop');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'alertmanager', reason: 'permanent_error' }) === 3, 5000, 'the drop');
 
     expect(sink.requests).toHaveLength(1);
   });

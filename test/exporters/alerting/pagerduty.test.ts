@@ -95,7 +95,7 @@ describe('pagerduty exporter', () => {
     expect(keys.slice(0, 3).sort()).toEqual(fixtureFindings().slice(0, 3).map((finding) => finding.fingerprint).sort());
     expect(keys[3]).toBe(keys[0]);
     expect(harness.metric('watchpost_exporter_sent_items_total', { exporter: 'pagerduty' })).toBe(2);
-    expect(harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'pagerduty', reason: 'permanent_error' })).toBe(1);
+    expect(harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'pagerduty', reason: 'permanent_error' })).toBe(1);
     expect(harness.log.lines.some((line) => JSON.stringify(line).includes(ROUTING_KEY))).toBe(false);
   });
 

@@ -67,7 +67,7 @@ describe('slack exporter', () => {
     const exporter = await harness.start(harness.create(slackExporterFactory, { webhook_url: sink.url, min_severity: 'info', rate_limit: { rate: 0.01, burst: 1 } }));
 
     await exporter.consume(findingsBatch(fixtureFindings()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'slack', reason: 'rate_limited' }) === 3, 5000, 'the limited findings');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'slack', reason: 'rate_limited' }) === 3, 5000, 'the limited findings');
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(1);
@@ -93,7 +93,7 @@ describe('slack exporter', () => {
     const exporter = await harness.start(harness.create(slackExporterFactory, { webhook_url: sink.url }));
 
     await exporter.consume(findingsBatch(fixtureFindings().slice(0, 1)));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'slack', reason: 'permanent_error' }) === 1, 5000, 'the drop');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'slack', reason: 'permanent_error' }) === 1, 5000, 'the drop');
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(1);

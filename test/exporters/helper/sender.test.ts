@@ -113,7 +113,7 @@ describe('QueuedExporter', () => {
     await exporter.start(harness.host);
 
     await exporter.consume(findingsBatch(fixtureFindings()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'json', reason: 'permanent_error' }) === 4, 5000, 'the drop');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'json', reason: 'permanent_error' }) === 4, 5000, 'the drop');
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(1);
@@ -147,7 +147,7 @@ describe('QueuedExporter', () => {
     await exporter.start(harness.host);
 
     await exporter.consume(findingsBatch(one()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'json', reason: 'retries_exhausted' }) === 1, 5000, 'the drop');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'json', reason: 'retries_exhausted' }) === 1, 5000, 'the drop');
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(1);
@@ -245,7 +245,7 @@ describe('QueuedExporter', () => {
 
     expect(sent).toEqual([4, 2]);
     expect(harness.metric('watchpost_exporter_sent_items_total', { exporter: 'partial' })).toBe(3);
-    expect(harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'partial', reason: 'permanent_error' })).toBe(1);
+    expect(harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'partial', reason: 'permanent_error' })).toBe(1);
   });
 
   it('drains the memory queue with one more attempt at shutdown', async () => {
@@ -259,6 +259,6 @@ describe('QueuedExporter', () => {
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(3);
-    expect(harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'json', reason: 'shutdown' })).toBe(2);
+    expect(harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'json', reason: 'shutdown' })).toBe(2);
   });
 });

@@ -90,7 +90,7 @@ describe('elasticsearch exporter', () => {
 
     expect(bulkLines(sink.requests[1]).map((line) => line.action.create._id)).toEqual([findings[2].id]);
     expect(harness.metric('watchpost_exporter_sent_items_total', { exporter: 'elasticsearch' })).toBe(3);
-    expect(harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'elasticsearch', reason: 'permanent_error' })).toBe(1);
+    expect(harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'elasticsearch', reason: 'permanent_error' })).toBe(1);
     const drop = harness.log.lines.find((line) => line.msg === 'exporter dropped data');
     expect(String(drop?.last_error)).toContain('400 document_parsing_exception');
   });
@@ -123,7 +123,7 @@ describe('elasticsearch exporter', () => {
     const exporter = await harness.start(harness.create(elasticsearchExporterFactory, { endpoints: [sink.url] }));
 
     await exporter.consume(findingsBatch(fixtureFindings()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'elasticsearch', reason: 'permanent_error' }) === 4, 5000, 'the drop');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'elasticsearch', reason: 'permanent_error' }) === 4, 5000, 'the drop');
 
     expect(sink.requests).toHaveLength(1);
   });

@@ -106,7 +106,7 @@ describe('splunk_hec exporter', () => {
     const exporter = await harness.start(harness.create(splunkHecExporterFactory, { endpoint: sink.url, token: TOKEN }));
 
     await exporter.consume(findingsBatch(fixtureFindings()));
-    await waitFor(() => harness.metric('watchpost_exporter_send_failed_items_total', { exporter: 'splunk_hec', reason: 'permanent_error' }) === 4, 5000, 'the drop');
+    await waitFor(() => harness.metric('watchpost_exporter_dropped_items_total', { exporter: 'splunk_hec', reason: 'permanent_error' }) === 4, 5000, 'the drop');
     await exporter.shutdown();
 
     expect(sink.requests).toHaveLength(1);
