@@ -1,7 +1,7 @@
 import { FindingsBatch, OtlpBatch } from '../../core/data/batch.js';
 import type { Finding, Severity } from '../../core/data/finding.js';
 import type { ExportLogsServiceRequest, ILogRecord } from '../../core/otlp/codec.js';
-import { millisToNanos, toAttributes, type AttributeValue } from '../../core/otlp/attributes.js';
+import { millisToNanos, toAnyValue, toAttributes, type AttributeValue } from '../../core/otlp/attributes.js';
 import { findingSummary } from './finding-text.js';
 
 /**
@@ -11,7 +11,8 @@ import { findingSummary } from './finding-text.js';
  * - `timeUnixNano` is the finding's time, `observedTimeUnixNano` the time of the conversion;
  * - `severityNumber` follows the OpenTelemetry log data model ranges (INFO 9, WARN 13, WARN2 14,
  *   ERROR 17, FATAL 21) and `severityText` is the finding's own severity word;
- * - `eventName` is `watchpost.finding`, and the body is the one-line summary;
+ * - `eventName` is `watchpost.finding`, and the body is the whole finding as a map, so a backend
+ *   keeps every field; the one-line summary is the `watchpost.finding.summary` attribute;
  * - `traceId` and `spanId` are those of the first evidence sample that has them, so a backend
  *   links the finding to the trace that triggered it;
  * - attributes use semantic-convention names where one exists (`client.address`, `user.id`,
@@ -19,7 +20,8 @@ import { findingSummary } from './finding-text.js';
  *   and `watchpost.*` names for the rest.
  *
  * The resource carries `service.name: watchpost`; the scope is `watchpost.findings` with the
- * detection processor id as an attribute of each record (`watchpost.finding.source`).
+ * detection processor id as an attribute of each record (`watchpost.finding.source`). The `otlp`
+ * exporter sends findings through this mapping.
  */
 
 export const FINDING_EVENT_NAME = 'watchpost.finding';
@@ -42,7 +44,8 @@ export function findingToLogRecord(finding: Finding, now = Date.now()): ILogReco
     severityNumber: SEVERITY_NUMBER[finding.severity],
     severityText: finding.severity,
     eventName: FINDING_EVENT_NAME,
-    body: { stringValue: findingSummary(finding) },
+    // A JSON round trip leaves out the optional fields that are undefined.
+    body: toAnyValue(JSON.parse(JSON.stringify(finding)) as AttributeValue),
     attributes: toAttributes(findingAttributes(finding)),
   };
   if (sample?.trace_id && /^[0-9a-f]{32}$/.test(sample.trace_id)) record.traceId = Buffer.from(sample.trace_id, 'hex');
@@ -53,6 +56,7 @@ export function findingToLogRecord(finding: Finding, now = Date.now()): ILogReco
 function findingAttributes(finding: Finding): Record<string, AttributeValue | undefined> {
   return {
     'watchpost.finding.id': finding.id,
+    'watchpost.finding.summary': findingSummary(finding),
     'watchpost.finding.fingerprint': finding.fingerprint,
     'watchpost.finding.status': finding.status,
     'watchpost.finding.confidence': finding.confidence,

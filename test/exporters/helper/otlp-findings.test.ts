@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest, type ExportLogsServiceRequest } from '../../../core/otlp/codec.js';
-import { findAttribute, nanosToMillis } from '../../../core/otlp/attributes.js';
+import { anyValueToJs, findAttribute, nanosToMillis } from '../../../core/otlp/attributes.js';
 import { findingsToLogsBatch, findingsToLogsRequest } from '../../../exporters/helper/otlp-findings.js';
 import { findingsBatch, fixtureFindings } from '../harness.js';
 
@@ -28,7 +28,11 @@ describe('findings as OTLP log records', () => {
     expect(record.severityNumber).toBe(17);
     expect(record.severityText).toBe('high');
     expect(record.eventName).toBe('watchpost.finding');
-    expect(record.body?.stringValue).toBe('SQL injection in a request (high) from 203.0.113.7 on GET /products on shop-api');
+    expect(findAttribute(record.attributes, 'watchpost.finding.summary')).toBe('SQL injection in a request (high) from 203.0.113.7 on GET /products on shop-api');
+    const body = anyValueToJs(record.body) as Record<string, unknown>;
+    expect(body.fingerprint).toBe(fixtureFindings()[0].fingerprint);
+    expect((body.rule as Record<string, unknown>).id).toBe('sqli');
+    expect(body).not.toHaveProperty('suppress_seconds');
   });
 
   it('links a finding to the trace of its first evidence sample', () => {
