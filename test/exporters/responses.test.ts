@@ -16,7 +16,7 @@ import { ExporterHarness, findingsBatch, fixtureFindings } from './harness.js';
 interface Case {
   factory: ExporterFactory<unknown>;
   config: (url: string) => Record<string, unknown>;
-  /** Answers a request the way the real service answers success. */
+  /** Responds to a request as the real service does on success. */
   success: (request: ReceivedRequest, response: ServerResponse) => void;
 }
 
@@ -59,7 +59,7 @@ describe.each(CASES.map((entry) => [entry.factory.type, entry] as const))('%s ex
     await sink.stop();
   });
 
-  /** Sends one finding with the first answers scripted, then success; returns what was counted. */
+  /** Sends one finding with the first responses scripted, then success; returns what was counted. */
   async function deliver(first: ((request: ReceivedRequest, response: ServerResponse) => void)[]): Promise<{ sent: number; dropped: number }> {
     let calls = 0;
     sink.responder = (request, response) => {

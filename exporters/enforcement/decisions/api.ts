@@ -45,7 +45,7 @@ export interface DecisionsApiOptions {
  *   key's last pull, and those that expired from two seconds before it on. Scopes default to `ip,range`, as CrowdSec's stream does.
  * - `GET /v1/decisions?ip=…` (or `scope=…&value=…`, `range=…`) lists the active decisions for a
  *   value, or `null` when there is none, as CrowdSec does.
- * - `HEAD` on both answers 200 without a body.
+ * - `HEAD` on both returns 200 without a body.
  *
  * Every request needs one of the configured keys in `X-Api-Key`, else 403 `access forbidden`.
  * Dry-run decisions are never served.

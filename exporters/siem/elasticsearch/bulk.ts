@@ -21,7 +21,7 @@ interface BulkItem {
   error?: { type?: string; reason?: string };
 }
 
-/** How the items of a bulk response turned out, by the index of the finding in the request. */
+/** The outcome of each item of a bulk response, by the index of the finding in the request. */
 export interface BulkOutcome {
   /** Findings to send again: 429 and 5xx. */
   retry: number[];
@@ -31,9 +31,10 @@ export interface BulkOutcome {
 }
 
 /**
- * Sorts the items of a bulk response. 2xx is stored; 409 means a document with that `_id`
- * exists, which here means it was delivered before, so it counts as stored; 429 and 5xx are
- * retried; every other status is rejected. A response whose `errors` flag is false is all stored.
+ * Sorts the items of a bulk response. 2xx is stored. 409 means a document with that `_id`
+ * exists, which here means it was delivered before, so it counts as stored too. 429 and 5xx are
+ * retried, and every other status is rejected. A response whose `errors` flag is false is all
+ * stored.
  */
 export function readBulkResponse(text: string, expected: number): BulkOutcome {
   const response = JSON.parse(text) as { errors?: boolean; items?: Record<string, BulkItem>[] };

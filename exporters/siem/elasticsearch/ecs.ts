@@ -5,8 +5,8 @@ import { findingSummary } from '../../helper/finding-text.js';
 export const ECS_VERSION = '8.11.0';
 
 /**
- * Severity as a 0–100 risk score, with the values Elastic Security gives its own rule severities
- * (low 21, medium 47, high 73, critical 99); `info` is below all of them.
+ * Severity as a 0–100 risk score, with the values Elastic Security gives its own rule severities:
+ * low 21, medium 47, high 73, critical 99. `info` is below all of them.
  */
 const RISK_SCORE: Record<Severity, number> = { info: 0, low: 21, medium: 47, high: 73, critical: 99 };
 
@@ -15,9 +15,9 @@ const SEVERITY_NUMBER: Record<Severity, number> = { info: 1, low: 2, medium: 3, 
 
 /**
  * Maps a finding to an Elastic Common Schema document: an `alert` event in the
- * `intrusion_detection` and `web` categories, with the actor under `source` and `user`, the
- * target under `url`, `http` and `service`, the rule under `rule` and `threat`, and everything
- * without an ECS field under `watchpost.finding`.
+ * `intrusion_detection` and `web` categories. The actor goes under `source` and `user`, the
+ * target under `url`, `http` and `service`, and the rule under `rule` and `threat`. Everything
+ * without an ECS field goes under `watchpost.finding`.
  */
 export function ecsDocument(finding: Finding): Record<string, unknown> {
   const document: Record<string, unknown> = {

@@ -1,7 +1,7 @@
 import type { Finding, Severity } from '../../../core/data/finding.js';
 import { findingSummary } from '../../helper/finding-text.js';
 
-/** What every message of one exporter carries in its syslog header and product fields. */
+/** The syslog header and product fields that every message of one exporter carries. */
 export interface MessageOptions {
   /** Facility code, 0–23. */
   facility: number;
@@ -44,7 +44,7 @@ export function escapeSdValue(value: string): string {
   return value.replace(/[\\"\]]/g, (character) => `\\${character}`).replace(/[\x00-\x1f\x7f]/g, ' ');
 }
 
-/** The parameters of the structured-data element, in a fixed order; absent values are left out. */
+/** Lists the parameters of the structured-data element in a fixed order; absent values are left out. */
 function sdParams(finding: Finding): [string, string | number | undefined][] {
   return [
     ['id', finding.id],
@@ -79,7 +79,7 @@ export function structuredData(finding: Finding, sdId: string): string {
 }
 
 /**
- * An RFC 5424 header: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID`. The timestamp is the
+ * Builds an RFC 5424 header: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID`. The timestamp is the
  * finding's time in UTC with milliseconds, and the MSGID is the rule id.
  */
 function rfc5424Header(finding: Finding, options: MessageOptions): string {
@@ -95,7 +95,7 @@ function rfc5424Header(finding: Finding, options: MessageOptions): string {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** An RFC 3164 header: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: `, with the time in UTC. */
+/** Builds an RFC 3164 header: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: `, with the time in UTC. */
 function rfc3164Header(finding: Finding, options: MessageOptions): string {
   const time = new Date(finding.time);
   const day = String(time.getUTCDate()).padStart(2, ' ');
@@ -104,7 +104,7 @@ function rfc3164Header(finding: Finding, options: MessageOptions): string {
   return `<${priority(options.facility, finding.severity)}>${MONTHS[time.getUTCMonth()]} ${day} ${clock} ${headerField(options.hostname, 255)} ${tag}:`;
 }
 
-/** A whole RFC 5424 message: header, one structured-data element, and the summary as MSG. */
+/** Builds a whole RFC 5424 message: header, one structured-data element, and the summary as MSG. */
 export function rfc5424Message(finding: Finding, options: MessageOptions): string {
   // MSG is sent without the UTF-8 byte order mark, which RFC 5424 allows (MSG-ANY) and which many receivers would show as text.
   return `${rfc5424Header(finding, options)} ${structuredData(finding, options.sdId)} ${oneLine(findingSummary(finding))}`;
@@ -162,7 +162,7 @@ function cefExtension(finding: Finding): [string, string | number | undefined][]
   ];
 }
 
-/** A CEF record: `CEF:0|Vendor|Product|Version|Signature ID|Name|Severity|Extension`. */
+/** Builds a CEF record: `CEF:0|Vendor|Product|Version|Signature ID|Name|Severity|Extension`. */
 export function cefRecord(finding: Finding, options: MessageOptions): string {
   const header = ['CEF:0', 'Watchpost', 'Watchpost', options.version, finding.rule.id, finding.rule.name, String(CEF_SEVERITY[finding.severity])];
   const present = cefExtension(finding).filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '');
@@ -218,7 +218,7 @@ function leefAttributes(finding: Finding): [string, string | number | undefined]
   ];
 }
 
-/** A LEEF 2.0 record: `LEEF:2.0|Vendor|Product|Version|EventID|x09|key=value<TAB>key=value`. */
+/** Builds a LEEF 2.0 record: `LEEF:2.0|Vendor|Product|Version|EventID|x09|key=value<TAB>key=value`. */
 export function leefRecord(finding: Finding, options: MessageOptions): string {
   const header = ['LEEF:2.0', 'Watchpost', 'Watchpost', escapeLeefHeader(options.version), escapeLeefHeader(finding.rule.id), 'x09'];
   const attributes = leefAttributes(finding)
