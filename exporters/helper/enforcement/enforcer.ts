@@ -100,6 +100,7 @@ export class Enforcer {
       this.made.add({ exporter: this.options.id, scope: decision.scope, dry_run: String(decision.dry_run) });
       if (evicted.length > 0) await this.ended(evicted, 'evicted');
     }
+    await store.flush();
     if (created > 0) {
       this.options.logger.info({ decisions: created, dry_run: this.policy.dryRun || undefined, first: { scope: made[0].scope, value: made[0].value, until: made[0].until } }, 'made ban decisions');
     }

@@ -28,6 +28,8 @@ export class DecisionStore {
   private readonly expiredDb: Database<ExpiredDecision, number>;
   private nextId = 1;
   private lastPrune = 0;
+  private readonly pendingHistory = new Map<string, OffenseHistory>();
+  private writes: Promise<unknown>[] = [];
 
   constructor(private readonly options: DecisionStoreOptions) {
     this.activeDb = options.storage.database<Decision, string>(`decisions/${options.id}`);
@@ -47,7 +49,8 @@ export class DecisionStore {
   }
 
   history(scope: DecisionScope, value: string): OffenseHistory | undefined {
-    return this.historyDb.get(decisionKey(scope, value));
+    const key = decisionKey(scope, value);
+    return this.pendingHistory.get(key) ?? this.historyDb.get(key);
   }
 
   find(scope: DecisionScope, value: string): Decision | undefined {
@@ -55,21 +58,33 @@ export class DecisionStore {
   }
 
   /**
-   * Stores a new decision and records the offense. A decision for a value that is already banned
-   * replaces the active one without listing it as expired, because the value stays banned and a
-   * bouncer that received the removal could unban it. Returns the stored decision and the decisions
-   * expired early to stay within `maxActive`.
+   * Stores a new decision and records the offense, without waiting for the disk; `flush` waits.
+   * A decision for a value that is already banned replaces the active one without listing it as
+   * expired, because the value stays banned and a bouncer that received the removal could unban
+   * it. Returns the stored decision and the decisions expired early to stay within `maxActive`.
    */
   async add(proposal: Omit<Decision, 'id'>): Promise<{ decision: Decision; replaced?: Decision; evicted: Decision[] }> {
     const decision: Decision = { ...proposal, id: this.nextId++ };
     const key = decisionKey(decision.scope, decision.value);
     const replaced = this.active.get(key);
     this.active.set(key, decision);
-    await this.activeDb.put(key, decision);
-    await this.historyDb.put(key, { count: decision.offense, last_at: Date.parse(decision.created_at) });
+    this.writes.push(this.activeDb.put(key, decision));
+    const history = { count: decision.offense, last_at: Date.parse(decision.created_at) };
+    // lmdb makes a write readable only once it commits, so the next finding for the same value reads the pending offense.
+    this.pendingHistory.set(key, history);
+    this.writes.push(this.historyDb.put(key, history).finally(() => {
+      if (this.pendingHistory.get(key) === history) this.pendingHistory.delete(key);
+    }));
     const evicted = await this.evictOverflow(decision.created_at);
-    await this.activeDb.flushed;
     return { decision, replaced, evicted };
+  }
+
+  /** Waits until every decision added so far is on disk. */
+  async flush(): Promise<void> {
+    const writes = this.writes.splice(0);
+    if (writes.length === 0) return;
+    await Promise.all(writes);
+    await this.activeDb.flushed;
   }
 
   /** Ends every decision whose `until` passed; once a minute also drops expired records past the retention. */
