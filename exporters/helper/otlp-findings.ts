@@ -19,13 +19,13 @@ import { findingSummary } from './finding-text.js';
  *   `user_agent.original`, `http.request.method`, `url.path`, `http.route`, `server.address`)
  *   and `watchpost.*` names for the rest.
  *
- * The resource carries `service.name: watchpost`; the scope is `watchpost.findings` with the
+ * The resource carries `service.name: watchpost`; the scope is `watchpost.detection` with the
  * detection processor id as an attribute of each record (`watchpost.finding.source`). The `otlp`
  * exporter sends findings through this mapping.
  */
 
 export const FINDING_EVENT_NAME = 'watchpost.finding';
-export const FINDINGS_SCOPE_NAME = 'watchpost.findings';
+export const FINDINGS_SCOPE_NAME = 'watchpost.detection';
 
 const SEVERITY_NUMBER: Record<Severity, number> = {
   info: 9,

@@ -16,7 +16,7 @@ describe('findings as OTLP log records', () => {
 
     const resource = request.resourceLogs?.[0];
     expect(findAttribute(resource?.resource?.attributes, 'service.name')).toBe('watchpost');
-    expect(resource?.scopeLogs?.[0].scope?.name).toBe('watchpost.findings');
+    expect(resource?.scopeLogs?.[0].scope?.name).toBe('watchpost.detection');
     expect(resource?.scopeLogs?.[0].logRecords).toHaveLength(4);
   });
 
