@@ -62,6 +62,11 @@ export interface StageOutput {
   appendedAttributesOnly?: boolean;
 }
 
+/**
+ * An analysis stage. A stage may add attributes to the request (detection marks matching spans)
+ * but must not remove, reorder or rewrite spans and records. The stages of one task share the
+ * request, and their results stay valid when a processor adopts the marked copy.
+ */
 export interface Stage {
   run(signal: TelemetrySignal, request: ExportRequest): StageOutput;
 }
