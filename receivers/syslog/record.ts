@@ -32,12 +32,13 @@ function structuredDataValue(data: StructuredData): IAnyValue {
 /**
  * Builds the OTLP log record of a syslog message with the attributes of the Collector's syslog
  * receiver (`priority`, `facility`, `version`, `hostname`, `appname`, `proc_id`, `msg_id`,
- * `structured_data`) and the severity mapped from PRI & 7. The body is MSG (RFC 5424) or CONTENT
- * (RFC 3164); a message without a timestamp takes the receive time.
+ * `structured_data`) and the severity mapped from PRI & 7; a message without priority has the
+ * severity unset. The body is MSG (RFC 5424) or CONTENT (RFC 3164); a message without a timestamp
+ * takes the receive time.
  */
 export function syslogRecord(message: SyslogMessage, observed: Long, extra: IKeyValue[]): ILogRecord {
-  const severity = message.priority & 7;
-  const attributes: IKeyValue[] = [intValue('priority', message.priority), intValue('facility', message.priority >> 3)];
+  const attributes: IKeyValue[] = [];
+  if (message.priority !== undefined) attributes.push(intValue('priority', message.priority), intValue('facility', message.priority >> 3));
   if (message.version !== undefined) attributes.push(intValue('version', message.version));
   if (message.hostname !== undefined) attributes.push(keyValue('hostname', message.hostname));
   if (message.appname !== undefined) attributes.push(keyValue('appname', message.appname));
@@ -47,12 +48,15 @@ export function syslogRecord(message: SyslogMessage, observed: Long, extra: IKey
   if (message.structuredData !== undefined) attributes.push({ key: 'structured_data', value: structuredDataValue(message.structuredData) });
   if (message.error !== undefined) attributes.push(keyValue('watchpost.parse.error', message.error));
   for (const attribute of extra) attributes.push(attribute);
-  return {
+  const record: ILogRecord = {
     timeUnixNano: message.time ? timeToNanos(message.time) : observed,
     observedTimeUnixNano: observed,
-    severityNumber: SEVERITY_NUMBER[severity],
-    severityText: SEVERITY_TEXT[severity],
     body: { stringValue: message.message },
     attributes,
   };
+  if (message.priority !== undefined) {
+    record.severityNumber = SEVERITY_NUMBER[message.priority & 7];
+    record.severityText = SEVERITY_TEXT[message.priority & 7];
+  }
+  return record;
 }

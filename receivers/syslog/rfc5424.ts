@@ -6,9 +6,10 @@ import { readRfc3339 } from './timestamp.js';
  *   HEADER = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
  *   SYSLOG-MSG = HEADER SP STRUCTURED-DATA [SP MSG]
  * Header fields are PRINTUSASCII (33-126) or NILVALUE `-`. The parser reads as far as it can: a
- * field longer than its RFC limit or an SD-ID used twice is kept and reported as an error, while
- * a break in the grammar (a missing space, a bad timestamp) stops it, and the whole text becomes
- * the message so that nothing is lost.
+ * header field longer than its RFC limit is cut to the limit (the record then keeps the whole text
+ * in `log.record.original`), an SD-ID used twice is kept, and both are reported as errors. A break
+ * in the grammar (a missing space, a bad timestamp) stops it, and the whole text becomes the
+ * message so that nothing is lost.
  */
 
 const SP = 0x20;
@@ -25,6 +26,8 @@ class Reader {
   i: number;
   /** Problems that did not stop parsing. */
   problems: string[] = [];
+  /** True once a header field was cut to its length limit. */
+  cut = false;
 
   constructor(readonly text: string, start: number) {
     this.i = start;
@@ -51,8 +54,10 @@ class Reader {
     if (this.i === start) this.fail(`${name} is empty`);
     const value = this.text.slice(start, this.i);
     if (value === NIL) return undefined;
-    if (value.length > LIMITS[name]) this.problems.push(`${name} is longer than ${LIMITS[name]} characters`);
-    return value;
+    if (value.length <= LIMITS[name]) return value;
+    this.problems.push(`${name} is longer than ${LIMITS[name]} characters; cut to the limit`);
+    this.cut = true;
+    return value.slice(0, LIMITS[name]);
   }
 }
 
@@ -81,9 +86,10 @@ function readSdName(reader: Reader, what: string): string {
 }
 
 /**
- * Reads a PARAM-VALUE after its opening quote. `\"`, `\\` and `\]` are unescaped; a backslash
- * before any other character stays, with that character, as RFC 5424 section 6.3.3 says. An
- * unescaped `]` is kept and reported.
+ * Reads a PARAM-VALUE after its opening quote. `\"`, `\\` and `\]` are unescaped. RFC 5424
+ * section 6.3.3 calls a backslash before any other character an invalid escape sequence and keeps
+ * both characters as they are: so does this reader, and it reports the sequence. An unescaped `]`
+ * is kept and reported.
  */
 function readParamValue(reader: Reader): string {
   const text = reader.text;
@@ -104,6 +110,7 @@ function readParamValue(reader: Reader): string {
         chunkStart = reader.i;
         continue;
       }
+      reader.problems.push(`invalid escape sequence in a PARAM-VALUE at column ${reader.i + 1}; kept as written`);
     } else if (char === ']') {
       reader.problems.push(`unescaped "]" in a PARAM-VALUE at column ${reader.i + 1}`);
     }
@@ -166,7 +173,7 @@ function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
  * Parses an RFC 5424 message whose PRI (or its absence) was read already; `start` is the index of
  * VERSION. Never throws: a message that breaks the grammar comes back with `error` set.
  */
-export function parseRfc5424(text: string, priority: number, start: number, options: ParseOptions): SyslogMessage {
+export function parseRfc5424(text: string, priority: number | undefined, start: number, options: ParseOptions): SyslogMessage {
   const message: SyslogMessage = { protocol: 'rfc5424', priority, message: text };
   const reader = new Reader(text, start);
   try {
@@ -203,6 +210,7 @@ export function parseRfc5424(text: string, priority: number, start: number, opti
     return failed(message, reader, error);
   }
   if (reader.problems.length > 0) message.error = reader.problems.join('; ');
+  if (reader.cut) message.fieldsCut = true;
   return message;
 }
 

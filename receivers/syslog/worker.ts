@@ -4,7 +4,9 @@ import { keyValue } from '../../core/otlp/attributes.js';
 import type { FrameParser, Frames, LineContext, LineParser, LineParseResult, WorkerModule } from '../../core/pool/worker-api.js';
 import { fieldParser, type FieldParser } from '../helper/accesslog/formats.js';
 import { accessLogRecord } from '../helper/accesslog/record.js';
-import type { ParseOptions } from './message.js';
+import { defaultRfc3164Config, type Rfc3164Config } from './config.js';
+import { globMatcher } from './glob.js';
+import type { ParseOptions, Rfc3164Options } from './message.js';
 import { parseSyslog } from './parse.js';
 import { millisToNanos, syslogRecord } from './record.js';
 import { TimeZone } from './timezone.js';
@@ -17,10 +19,12 @@ import { backslashEscape, decodeUtf8Escaping, percentEscape } from './utf8.js';
 
 /** Options of the syslog parsers, set from the receiver's config. */
 export interface SyslogParserOptions {
-  protocol: 'rfc5424' | 'rfc3164' | 'auto';
+  protocol: 'rfc5424' | 'rfc3164' | 'auto' | 'none';
   /** IANA time zone of timestamps without an offset, or `Local`. */
   location: string;
   allow_skip_pri_header: boolean;
+  /** RFC 3164 reading options; missing keys take their defaults. */
+  rfc3164?: Partial<Rfc3164Config>;
   /** An access-log format to read the message with, such as `nginx_combined`. */
   access_log?: { format: string; log_format?: string };
 }
@@ -32,9 +36,26 @@ interface Parser {
   accessLog?: FieldParser;
 }
 
+function rfc3164Options(config: Partial<Rfc3164Config> | undefined): Rfc3164Options {
+  const merged = { ...defaultRfc3164Config(), ...config };
+  return {
+    expectHostname: merged.expect_hostname,
+    badHostnames: merged.bad_hostnames.map(globMatcher),
+    tagRequiresColon: merged.tag_requires_colon,
+    ciscoIos: merged.cisco_ios,
+    headerless: merged.headerless,
+  };
+}
+
 function createParser(options: SyslogParserOptions): Parser {
   const parser: Parser = {
-    options: { protocol: options.protocol, timeZone: new TimeZone(options.location), nowMs: 0, allowSkipPri: options.allow_skip_pri_header },
+    options: {
+      protocol: options.protocol,
+      timeZone: new TimeZone(options.location),
+      nowMs: 0,
+      allowSkipPri: options.allow_skip_pri_header,
+      rfc3164: rfc3164Options(options.rfc3164),
+    },
   };
   if (options.access_log) parser.accessLog = fieldParser(options.access_log.format, { log_format: options.access_log.log_format });
   return parser;
@@ -68,7 +89,10 @@ function messageRecord(parser: Parser, bytes: Buffer, context: LineContext, obse
   const lossy = bytes.toString('utf8');
   const valid = isUtf8(bytes);
   const message = parseSyslog(lossy, parser.options);
-  const attributes = valid ? extra : [...extra, keyValue('log.record.original', decodeUtf8Escaping(bytes, backslashEscape))];
+  // The whole text is kept when the body alone would lose bytes: invalid UTF-8, or fields cut to their limits.
+  let attributes = extra;
+  if (!valid) attributes = [...extra, keyValue('log.record.original', decodeUtf8Escaping(bytes, backslashEscape))];
+  else if (message.fieldsCut) attributes = [...extra, keyValue('log.record.original', lossy)];
   const record = syslogRecord(message, observed, attributes);
   if (parser.accessLog && message.error === undefined) {
     const percentText = () => (valid ? undefined : parseSyslog(decodeUtf8Escaping(bytes, percentEscape), parser.options).message);
