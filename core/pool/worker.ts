@@ -3,7 +3,7 @@ import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '..
 import { parseOtlpJson, OtlpJsonError, toOtlpJson } from '../otlp/json.js';
 import type { TelemetrySignal } from '../data/signal.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
-import type { FrameParser, LineParser, Stage, WorkerModule } from './worker-api.js';
+import type { FrameParser, LineParser, LineParseResult, Stage, WorkerModule } from './worker-api.js';
 
 /*
  * The worker thread. It runs in every pool thread: at load it imports the worker modules of the
@@ -47,6 +47,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
   let request: ExportRequest;
   let bytes: Uint8Array | undefined;
   let parseFailures = 0;
+  let encode = (changed: ExportRequest) => encodeRequest(task.signal, changed);
   const payload = task.payload;
   try {
     if (payload.kind === 'otlp_protobuf') {
@@ -58,7 +59,8 @@ export function ingest(task: IngestTask): WorkerAnswer {
       const parsed = parsePayload(payload);
       request = parsed.request;
       parseFailures = parsed.failed;
-      bytes = encodeRequest(task.signal, request);
+      if (parsed.encode) encode = parsed.encode;
+      bytes = encode(request);
     }
   } catch (error) {
     if (payload.kind === 'otlp_protobuf' || payload.kind === 'otlp_json') return { decodeError: decodeMessage(task, error) };
@@ -77,12 +79,12 @@ export function ingest(task: IngestTask): WorkerAnswer {
   // Results are structured-cloned, which copies the bytes. Transferring them instead is not
   // safe, because small protobuf buffers may be slices of Node's shared allocation pool.
   if (bytes) result.bytes = bytes;
-  if (modified) result.markedBytes = encodeRequest(task.signal, request);
+  if (modified) result.markedBytes = encode(request);
   return { ok: result };
 }
 
 /** Runs the line or frame parser a payload names. */
-function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'frames' }>): { request: ExportRequest; failed: number } {
+function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'frames' }>): LineParseResult {
   if (payload.kind === 'frames') {
     const parser = frameParsers.get(payload.parser);
     if (!parser) throw new Error(`no frame parser "${payload.parser}" is set up in the worker pool`);

@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import type { IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
+import type { ExportLogsServiceRequest, IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
 import { keyValue } from '../../core/otlp/attributes.js';
 import type { FrameParser, Frames, LineContext, LineParser, LineParseResult, WorkerModule } from '../../core/pool/worker-api.js';
 import { fieldParser, type FieldParser } from '../helper/accesslog/formats.js';
 import { accessLogRecord } from '../helper/accesslog/record.js';
+import { OtlpLogsEncoder } from '../helper/otlp-logs.js';
 import { defaultRfc3164Config, type Rfc3164Config } from './config.js';
 import { globMatcher } from './glob.js';
 import type { ParseOptions, Rfc3164Options } from './message.js';
@@ -110,11 +111,12 @@ function perMessageAttributes(shared: IKeyValue[], own: Record<string, string | 
   return [...shared, ...Object.entries(own).map(([key, value]) => keyValue(key, value))];
 }
 
-function buildRequest(records: ILogRecord[], failed: number, context: LineContext): LineParseResult {
+function buildRequest(records: ILogRecord[], failed: number, context: LineContext, encoder: OtlpLogsEncoder): LineParseResult {
   const resource = { attributes: Object.entries(context.resource ?? {}).map(([key, value]) => keyValue(key, value)) };
   return {
     request: { resourceLogs: [{ resource, scopeLogs: [{ scope: { name: 'watchpost/syslog' }, logRecords: records }] }] },
     failed,
+    encode: (request) => encoder.encode(request as ExportLogsServiceRequest),
   };
 }
 
@@ -131,6 +133,7 @@ function withoutTrailer(data: Buffer, start: number, end: number): Buffer {
 /** Parses a batch of framed messages. */
 export function frameParser(options: SyslogParserOptions): FrameParser {
   const parser = createParser(options);
+  const encoder = new OtlpLogsEncoder();
   return (frames: Frames, context: LineContext) => {
     parser.options.nowMs = context.observedMs;
     const observed = millisToNanos(context.observedMs);
@@ -146,7 +149,7 @@ export function frameParser(options: SyslogParserOptions): FrameParser {
       if (result.failed) failed++;
       start = end;
     }
-    return buildRequest(records, failed, context);
+    return buildRequest(records, failed, context, encoder);
   };
 }
 
