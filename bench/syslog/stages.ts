@@ -1,9 +1,10 @@
 // Worker-side cost of each stage of syslog ingest, in one thread: parsing a batch of RFC 5424
-// messages into log records, protobuf encoding, detection, and the file exporter's conversion.
+// messages into log records, protobuf encoding, detection, and the file exporter's conversions.
 // usage: node --import tsx bench/syslog/stages.ts [BATCH=1000] [ROUNDS=7]
 import { decodeRequest, encodeRequest, type ExportLogsServiceRequest } from '../../core/otlp/codec.js';
 import { toOtlpJson } from '../../core/otlp/json.js';
 import type { Frames } from '../../core/pool/worker-api.js';
+import { logsToText } from '../../exporters/file/text.js';
 import { createDefaultConfig } from '../../processors/detection/config.js';
 import { rulesFor } from '../../processors/detection/factory.js';
 import { DetectionStage } from '../../processors/detection/worker.js';
@@ -52,7 +53,8 @@ const results: [string, number][] = [
   ['protobuf encode, protobufjs', measure(() => encodeRequest('logs', request))],
   ['protobuf encode, OtlpLogsEncoder', measure(() => encoder.encode(request))],
   ['detection stage', measure(() => detection.run('logs', request))],
-  ['OTLP/JSON (decode, convert, stringify)', measure(() => JSON.stringify(toOtlpJson('logs', decodeRequest('logs', bytes))))],
+  ['file exporter, OTLP/JSON', measure(() => JSON.stringify(toOtlpJson('logs', decodeRequest('logs', bytes))))],
+  ['file exporter, text lines', measure(() => logsToText(bytes))],
 ];
 console.log(`batch of ${BATCH} RFC 5424 messages, ${bytes.length} protobuf bytes, cheapest of ${ROUNDS} rounds, CPU time`);
 for (const [name, micros] of results) console.log(`${name.padEnd(40)} ${micros.toFixed(2).padStart(7)} CPU µs/message`);
