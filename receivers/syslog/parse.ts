@@ -32,12 +32,28 @@ function parsePriOnly(text: string, pri: PriResult | undefined): SyslogMessage {
   return { protocol: 'none', priority: pri.priority, message: text.slice(pri.end) };
 }
 
+/** The last second an OTLP timestamp (unsigned 64-bit nanoseconds since 1970) can hold, in 2554. */
+const MAX_OTLP_SECONDS = 18_446_744_072;
+
+/** Leaves out a time that OTLP cannot hold (before 1970 or after 2554), so the record takes the receive time. */
+function checkTimeRange(message: SyslogMessage): SyslogMessage {
+  if (!message.time || (message.time.seconds >= 0 && message.time.seconds <= MAX_OTLP_SECONDS)) return message;
+  message.time = undefined;
+  const problem = 'TIMESTAMP is outside 1970-2554, the range of OTLP timestamps; the receive time is used';
+  message.error = message.error ? `${message.error}; ${problem}` : problem;
+  return message;
+}
+
 /**
  * Parses one syslog message (without framing) in the configured protocol. `auto` reads RFC 5424
  * when a VERSION follows the PRI and RFC 3164 otherwise. Never throws: what cannot be read comes
  * back as the message text with `error` set.
  */
 export function parseSyslog(input: string, options: ParseOptions): SyslogMessage {
+  return checkTimeRange(parseMessage(input, options));
+}
+
+function parseMessage(input: string, options: ParseOptions): SyslogMessage {
   const text = withoutLeadingSpaces(input);
   const pri = readPri(text);
   const missingPriority = options.allowSkipPri || options.protocol === 'none' ? undefined : DEFAULT_PRIORITY;

@@ -3,9 +3,24 @@ import type { IAnyValue, IKeyValue, ILogRecord } from '../../core/otlp/codec.js'
 import { keyValue } from '../../core/otlp/attributes.js';
 import { SEVERITY_NUMBER, SEVERITY_TEXT, type StructuredData, type SyslogMessage, type SyslogTime } from './message.js';
 
-/** OTLP nanoseconds of a syslog time. */
+const TWO_16 = 0x10000;
+const TWO_32 = 0x100000000;
+
+/**
+ * OTLP nanoseconds of a syslog time between 1970 and 2554, the range of an unsigned 64-bit count
+ * of nanoseconds (the parser leaves other times out). The value is put together from 16-bit
+ * parts, because seconds × 10^9 exceeds 2^53 and Long multiplication costs more than the rest
+ * of a record.
+ */
 export function timeToNanos(time: SyslogTime): Long {
-  return Long.fromNumber(time.seconds, true).multiply(1_000_000_000).add(time.nanos);
+  // seconds = a·2^16 + b, so the value is (a·10^9)·2^16 + (b·10^9 + nanos); each part stays below 2^53.
+  const a = Math.floor(time.seconds / TWO_16);
+  const b = time.seconds % TWO_16;
+  const scaled = a * 1_000_000_000;
+  const rest = b * 1_000_000_000 + time.nanos;
+  const middle = (scaled % TWO_16) * TWO_16 + rest;
+  const high = Math.floor(scaled / TWO_16) + Math.floor(middle / TWO_32);
+  return Long.fromBits(middle % TWO_32 | 0, high | 0, true);
 }
 
 /** OTLP nanoseconds of a time in milliseconds, keeping sub-millisecond digits. */
@@ -19,14 +34,14 @@ function intValue(key: string, value: number): IKeyValue {
 }
 
 function structuredDataValue(data: StructuredData): IAnyValue {
-  return {
-    kvlistValue: {
-      values: Object.entries(data).map(([id, params]) => ({
-        key: id,
-        value: { kvlistValue: { values: Object.entries(params).map(([name, value]) => keyValue(name, value)) } },
-      })),
-    },
-  };
+  const elements: IKeyValue[] = [];
+  for (const id in data) {
+    const params: IKeyValue[] = [];
+    const element = data[id];
+    for (const name in element) params.push({ key: name, value: { stringValue: element[name] } });
+    elements.push({ key: id, value: { kvlistValue: { values: params } } });
+  }
+  return { kvlistValue: { values: elements } };
 }
 
 /**

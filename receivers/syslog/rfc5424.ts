@@ -125,7 +125,9 @@ function readSdElement(reader: Reader, data: StructuredData): void {
   const id = readSdName(reader, 'SD-ID');
   const duplicate = Object.hasOwn(data, id);
   if (duplicate) reader.problems.push(`SD-ID "${id}" appears more than once`);
-  const params: Record<string, string> = duplicate ? {} : (data[id] = {});
+  // Maps without prototype, so that a sender's `__proto__` is an ordinary name.
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (!duplicate) data[id] = params;
   for (;;) {
     const code = text.charCodeAt(reader.i);
     if (code === 0x5d) {
@@ -163,7 +165,7 @@ function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
     reader.problems.push(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
     return false;
   }
-  const data: StructuredData = {};
+  const data: StructuredData = Object.create(null) as StructuredData;
   message.structuredData = data;
   while (text[reader.i] === '[') readSdElement(reader, data);
   return true;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { ExportLogsServiceRequest } from '../../../core/otlp/codec.js';
 import { globMatcher } from '../../../receivers/syslog/glob.js';
+import { timeToNanos } from '../../../receivers/syslog/record.js';
+import { frameParser } from '../../../receivers/syslog/worker.js';
 import { parseOne } from './records.js';
 
 describe('syslog parser options', () => {
@@ -147,6 +150,41 @@ describe('rfc5424 limits and escapes', () => {
     expect(record.attributes.structured_data).toEqual({ meta: { path: 'C:\\temp' } });
     expect(String(record.attributes['watchpost.parse.error'])).toContain('invalid escape sequence');
     expect(record.body).toBe('text');
+  });
+});
+
+describe('rfc5424 structured data', () => {
+  it('keeps __proto__ as an ordinary SD-ID and PARAM-NAME', () => {
+    const parse = frameParser({ protocol: 'rfc5424', location: 'UTC', allow_skip_pri_header: false });
+    const bytes = Buffer.from('<13>1 - host app - - [__proto__ __proto__="x" a="1"][b c="2"] text');
+
+    const request = parse({ bytes, ends: Uint32Array.of(bytes.length) }, { observedMs: 0 }).request as ExportLogsServiceRequest;
+    const record = request.resourceLogs?.[0].scopeLogs?.[0].logRecords?.[0];
+    const data = record?.attributes?.find((attribute) => attribute.key === 'structured_data')?.value?.kvlistValue?.values ?? [];
+
+    expect(data.map((element) => element.key)).toEqual(['__proto__', 'b']);
+    expect(data[0].value?.kvlistValue?.values?.map((param) => [param.key, param.value?.stringValue])).toEqual([['__proto__', 'x'], ['a', '1']]);
+    expect(({} as Record<string, unknown>).a).toBeUndefined();
+  });
+});
+
+describe('record time', () => {
+  it.each([0, 1, 59, 65535, 65536, 1714557600, 4102444800, 18_446_744_072])('converts %i seconds exactly', (seconds) => {
+    for (const nanos of [0, 1, 999_999_999]) {
+      const expected = BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
+      expect(BigInt(timeToNanos({ seconds, nanos }).toString())).toBe(expected);
+    }
+  });
+
+  it.each([
+    ['<13>1 1969-12-31T23:59:59Z host app - - - before'],
+    ['<13>1 9999-12-31T23:59:59Z host app - - - after'],
+  ])('takes the receive time for %s', (message) => {
+    const record = parseOne(message, { protocol: 'rfc5424' });
+
+    expect(record.timeNanos).toBe(record.observedNanos);
+    expect(String(record.attributes['watchpost.parse.error'])).toContain('outside 1970-2554');
+    expect(record.attributes.hostname).toBe('host');
   });
 });
 
