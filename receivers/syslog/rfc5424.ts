@@ -119,15 +119,24 @@ function readParamValue(reader: Reader): string {
   return reader.fail('PARAM-VALUE is not closed by a quote');
 }
 
+/**
+ * Sets an own property. A sender's `__proto__` becomes an ordinary name, where assignment would
+ * replace the object's prototype instead. (Objects without prototype would avoid this too, but V8
+ * keeps them in slow dictionary mode.)
+ */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 function readSdElement(reader: Reader, data: StructuredData): void {
   const text = reader.text;
   reader.i++; // '['
   const id = readSdName(reader, 'SD-ID');
   const duplicate = Object.hasOwn(data, id);
   if (duplicate) reader.problems.push(`SD-ID "${id}" appears more than once`);
-  // Maps without prototype, so that a sender's `__proto__` is an ordinary name.
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  if (!duplicate) data[id] = params;
+  const params: Record<string, string> = {};
+  if (!duplicate) setOwn(data, id, params);
   for (;;) {
     const code = text.charCodeAt(reader.i);
     if (code === 0x5d) {
@@ -146,7 +155,7 @@ function readSdElement(reader: Reader, data: StructuredData): void {
     }
     if (text[reader.i] !== '"') reader.fail('expected a quote before a PARAM-VALUE');
     reader.i++;
-    params[name] = readParamValue(reader);
+    setOwn(params, name, readParamValue(reader));
   }
 }
 
@@ -165,7 +174,7 @@ function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
     reader.problems.push(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
     return false;
   }
-  const data: StructuredData = Object.create(null) as StructuredData;
+  const data: StructuredData = {};
   message.structuredData = data;
   while (text[reader.i] === '[') readSdElement(reader, data);
   return true;
