@@ -109,8 +109,11 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   parsers?(id: string, config: C): ParserSpec[];
   /** Formats this receiver parses, for `watchpost parse` and `watchpost replay --format`. */
   readonly lineFormats?: readonly string[];
-  /** The parser of one format, with that format's default options, for the CLI. */
-  parserForFormat?(id: string, format: string): ParserSpec;
+  /**
+   * The parser of one format for the CLI. `options` are the format's options as text
+   * (`--option key=value`); an unknown key or an invalid value throws an Error that names it.
+   */
+  parserForFormat?(id: string, format: string, options?: Readonly<Record<string, string>>): ParserSpec;
   create(settings: ReceiverSettings<C>): Component;
 }
 

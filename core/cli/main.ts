@@ -8,8 +8,8 @@ import { createLogger } from '../logger.js';
 import { Service } from '../service.js';
 import { packageRoot } from '../paths.js';
 import { errorMessage } from '../errors.js';
-import { knownFormats, replay } from './replay.js';
-import { parseFile } from './parse.js';
+import { knownFormats, replay, type ReplaySummary } from './replay.js';
+import { parseFiles } from './parse.js';
 import { writeDemoLog } from './demo.js';
 import { testRules } from './test-rules.js';
 
@@ -19,10 +19,18 @@ commands:
   run [--config FILE]                      run the daemon (default: the built-in configs/default.yaml)
   validate --config FILE                   check a config and list every error; exit 1 when any
   components                               list the built-in receivers, processors and exporters
-  parse --format FORMAT FILE               print one OTLP/JSON log record per line of FILE
-  replay --format FORMAT [--config FILE] FILE...
-                                           run files through parsing and detection on event time;
-                                           findings as JSON lines on stdout, a summary on stderr
+  parse --format FORMAT [--option KEY=VALUE]... FILE...
+                                           print one OTLP/JSON log record per line of each FILE
+                                           (- for standard input); --option sets a format option
+                                           such as log_format, trusted_proxies or timezone
+  parse --config FILE --receiver ID FILE...
+                                           the same with a configured receiver's format and options
+  replay --format FORMAT [--option KEY=VALUE]... [--config FILE] [--threads N] FILE...
+  replay --config FILE --receiver ID [--threads N] FILE...
+                                           run files through parsing and the processors of the
+                                           config's first logs pipeline (default: detection with the
+                                           built-in rules) on event time; findings as JSON lines on
+                                           stdout, progress and a summary on stderr
   test-rules [--config FILE] [--rules PATH]...
                                            run the tests written next to detection rules
   demo-log [--out FILE] [--if-missing]     write a small access log with benign and attack traffic
@@ -94,33 +102,49 @@ function components(): number {
   return 0;
 }
 
+const PARSER_OPTIONS = {
+  format: { type: 'string' },
+  option: { type: 'string', multiple: true },
+  config: { type: 'string' },
+  receiver: { type: 'string' },
+} as const;
+
 async function parseCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' } } });
-  if (!values.format || positionals.length !== 1) throw new UsageError('parse needs --format FORMAT and one FILE');
-  const counts = await parseFile(registry, values.format, positionals[0], process.stdout);
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PARSER_OPTIONS });
+  if ((!values.format && !values.receiver) || positionals.length === 0) throw new UsageError('parse needs --format FORMAT (or --config FILE --receiver ID) and at least one FILE');
+  const config = values.config ? loadConfigFile(values.config, registry) : undefined;
+  const counts = await parseFiles(registry, { format: values.format, options: values.option, receiver: values.receiver, config }, positionals, process.stdout);
   process.stderr.write(`${counts.records} record(s), ${counts.failed} not parsed\n`);
   return 0;
 }
 
 async function replayCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' }, config: { type: 'string' }, threads: { type: 'string' } } });
-  if (!values.format || positionals.length === 0) throw new UsageError('replay needs --format FORMAT and at least one FILE');
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PARSER_OPTIONS, threads: { type: 'string' } } });
+  if ((!values.format && !values.receiver) || positionals.length === 0) throw new UsageError('replay needs --format FORMAT (or --config FILE --receiver ID) and at least one FILE');
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) throw new UsageError(`--threads must be a whole number of at least 0, got ${JSON.stringify(values.threads)}`);
   const config = values.config ? loadConfigFile(values.config, registry) : undefined;
   const summary = await replay({
     format: values.format,
+    options: values.option,
+    receiver: values.receiver,
     files: positionals,
     config,
     registry,
     output: process.stdout,
     status: process.stderr,
-    threads: values.threads ? Number(values.threads) : undefined,
+    threads,
   });
+  printSummary(summary);
+  return 0;
+}
+
+function printSummary(summary: ReplaySummary): void {
   const rate = summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : summary.lines;
   process.stderr.write(`lines read: ${summary.lines}, parsed: ${summary.parsed}, failed: ${summary.failed}, in ${summary.seconds.toFixed(2)} s (${rate} lines/s)\n`);
   const rules = Object.entries(summary.findings).sort(([a], [b]) => a.localeCompare(b));
   process.stderr.write(`findings: ${rules.reduce((total, [, count]) => total + count, 0)}\n`);
   for (const [rule, count] of rules) process.stderr.write(`  ${rule.padEnd(28)} ${count}\n`);
-  return 0;
 }
 
 async function testRulesCommand(args: string[]): Promise<number> {
@@ -159,6 +183,12 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unknown command "${command}"`);
   }
 }
+
+// A reader that goes away (`watchpost parse … | head`) ends the output, which is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -111,7 +111,7 @@ export function parseConfigYaml(source: string, file: string, env: NodeJS.Proces
   const document = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const issues: ConfigIssue[] = [];
   for (const error of document.errors) {
-    const line = error.linePos?.[0]?.line ?? 0;
+    const line = error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line;
     issues.push({ code: 'WP_ERR_CONFIG_READ', path: '', file, line, message: `invalid YAML: ${error.message.split('\n')[0]}` });
   }
   if (issues.length > 0) return { root: undefined, issues };

@@ -86,13 +86,20 @@ export class OtlpBatch {
     this.itemCount = countItems(this.signal, message);
   }
 
-  /** Replaces the whole batch content with new protobuf bytes, such as a worker's marked copy. */
+  /**
+   * Replaces the whole batch content with new protobuf bytes, such as a worker's marked copy.
+   * Adopting `markedBytes` keeps the stage results valid, because every stage of that worker
+   * task read the same spans and records, and stages only add attributes (see `Stage`); any
+   * other replacement makes them stale.
+   */
   replaceBytes(bytes: Uint8Array, itemCount: number): void {
+    const adoptsMarked = bytes === this.markedBytes && this.analysisVersion === this.version;
     this.bytes = bytes;
     this.markedBytes = undefined;
     this.message = undefined;
     this.version++;
     this.itemCount = itemCount;
+    if (adoptsMarked) this.analysisVersion = this.version;
   }
 
   /**

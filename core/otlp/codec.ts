@@ -1,3 +1,4 @@
+import Long from 'long';
 import { opentelemetry, google } from './generated/otlp.js';
 import type { TelemetrySignal } from '../data/signal.js';
 
@@ -110,7 +111,32 @@ export function countDataPoints(metric: IMetric): number {
   return data?.dataPoints?.length ?? 0;
 }
 
-/** Encodes a google.rpc.Status, the body of an OTLP/HTTP error response. */
-export function encodeRpcStatus(code: number, message: string): Uint8Array {
-  return RpcStatus.encode({ code, message, details: [] }).finish();
+/** The type URL of google.rpc.RetryInfo inside a google.protobuf.Any. */
+export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
+
+/**
+ * Encodes a google.rpc.Status: the body of an OTLP/HTTP error response, and the
+ * `grpc-status-details-bin` trailer of a gRPC one. A retry delay, in milliseconds, is attached
+ * as a google.rpc.RetryInfo detail, which OTLP clients honour before they retry.
+ */
+export function encodeRpcStatus(code: number, message: string, retryDelayMs?: number): Uint8Array {
+  const details = [];
+  if (retryDelayMs !== undefined) {
+    const seconds = Math.floor(retryDelayMs / 1000);
+    const nanos = Math.round((retryDelayMs - seconds * 1000) * 1e6);
+    details.push({ typeUrl: RETRY_INFO_TYPE_URL, value: google.rpc.RetryInfo.encode({ retryDelay: { seconds: Long.fromNumber(seconds), nanos } }).finish() });
+  }
+  return RpcStatus.encode({ code, message, details }).finish();
+}
+
+/** Decodes a google.rpc.Status with the delay of its RetryInfo detail, in milliseconds, if it has one. Throws on malformed input. */
+export function decodeRpcStatus(bytes: Uint8Array): { code: number; message: string; retryDelayMs?: number } {
+  const status = RpcStatus.decode(bytes);
+  let retryDelayMs: number | undefined;
+  for (const detail of status.details ?? []) {
+    if (detail.typeUrl !== RETRY_INFO_TYPE_URL || !detail.value) continue;
+    const delay = google.rpc.RetryInfo.decode(detail.value).retryDelay;
+    if (delay) retryDelayMs = Number(delay.seconds ?? 0) * 1000 + Math.round(Number(delay.nanos ?? 0) / 1e6);
+  }
+  return { code: status.code ?? 0, message: status.message ?? '', retryDelayMs };
 }

@@ -2,6 +2,7 @@ import protobuf from 'protobufjs';
 import Long from 'long';
 import { otlpDescriptor } from './generated/descriptor.js';
 import { EXPORT_TYPE_NAMES, type ExportRequest } from './codec.js';
+import { idLengthProblem, SPAN_ID_BYTES, TRACE_ID_BYTES, type Rejections } from './validate.js';
 import type { TelemetrySignal } from '../data/signal.js';
 
 /**
@@ -13,6 +14,8 @@ import type { TelemetrySignal } from '../data/signal.js';
  * snake_case key names and enum values given by name (`"SEVERITY_NUMBER_WARN"`).
  * Unknown keys are ignored. Integers keep full 64-bit precision, also when sent as bare JSON
  * numbers above 2^53, and a value outside its field's range is an error naming the field.
+ * An error inside one span, log record or data point can reject only that item (see
+ * `parseOtlpJson`); an error anywhere else rejects the whole request.
  */
 
 const root = protobuf.Root.fromJSON(otlpDescriptor as protobuf.INamespace);
@@ -50,8 +53,23 @@ function requestType(signal: TelemetrySignal): protobuf.Type {
   return root.lookupType(EXPORT_TYPE_NAMES[signal].request);
 }
 
-/** Parses an OTLP/JSON export request into the message shape the protobuf codec encodes. */
-export function parseOtlpJson(signal: TelemetrySignal, text: string): ExportRequest {
+/** The message types whose instances a request can reject one by one: its items. */
+const ITEM_TYPES = new Set([
+  'opentelemetry.proto.trace.v1.Span',
+  'opentelemetry.proto.logs.v1.LogRecord',
+  'opentelemetry.proto.metrics.v1.NumberDataPoint',
+  'opentelemetry.proto.metrics.v1.HistogramDataPoint',
+  'opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint',
+  'opentelemetry.proto.metrics.v1.SummaryDataPoint',
+]);
+
+/**
+ * Parses an OTLP/JSON export request into the message shape the protobuf codec encodes.
+ * Without `rejections`, any invalid value throws an OtlpJsonError. With it, an invalid value
+ * inside a span, log record or data point leaves that item out and is recorded there instead.
+ * Errors outside items still throw.
+ */
+export function parseOtlpJson(signal: TelemetrySignal, text: string, rejections?: Rejections): ExportRequest {
   let json: unknown;
   try {
     json = JSON.parse(quoteLargeIntegers(text));
@@ -61,10 +79,10 @@ export function parseOtlpJson(signal: TelemetrySignal, text: string): ExportRequ
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new OtlpJsonError('', 'the body must be a JSON object');
   }
-  return readMessage(requestType(signal), json as Record<string, unknown>, '') as ExportRequest;
+  return readMessage(requestType(signal), json as Record<string, unknown>, '', rejections) as ExportRequest;
 }
 
-function readMessage(type: protobuf.Type, json: Record<string, unknown>, path: string): Record<string, unknown> {
+function readMessage(type: protobuf.Type, json: Record<string, unknown>, path: string, rejections: Rejections | undefined): Record<string, unknown> {
   const message: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json)) {
     const field = type.fields[key] ?? type.fields[snakeToCamel(key)];
@@ -72,19 +90,40 @@ function readMessage(type: protobuf.Type, json: Record<string, unknown>, path: s
     const fieldPath = path ? `${path}.${field.name}` : field.name;
     if (field.repeated) {
       if (!Array.isArray(value)) throw new OtlpJsonError(fieldPath, 'must be an array');
-      message[field.name] = value.map((item, index) => readValue(field, item, `${fieldPath}[${index}]`));
+      message[field.name] = readList(field, value, fieldPath, rejections);
     } else {
-      message[field.name] = readValue(field, value, fieldPath);
+      message[field.name] = readValue(field, value, fieldPath, rejections);
     }
   }
   return message;
 }
 
-function readValue(field: protobuf.Field, value: unknown, path: string): unknown {
+function readList(field: protobuf.Field, values: unknown[], path: string, rejections: Rejections | undefined): unknown[] {
+  field.resolve();
+  const itemsRejectable = rejections !== undefined && field.resolvedType instanceof protobuf.Type && ITEM_TYPES.has(fullName(field.resolvedType));
+  if (!itemsRejectable) return values.map((item, index) => readValue(field, item, `${path}[${index}]`, rejections));
+  const items: unknown[] = [];
+  values.forEach((item, index) => {
+    try {
+      items.push(readValue(field, item, `${path}[${index}]`, rejections));
+    } catch (error) {
+      if (!(error instanceof OtlpJsonError)) throw error;
+      rejections.add(error.message);
+    }
+  });
+  return items;
+}
+
+/** Returns the type's name without protobufjs's leading dot. */
+function fullName(type: protobuf.Type): string {
+  return type.fullName.replace(/^\./, '');
+}
+
+function readValue(field: protobuf.Field, value: unknown, path: string, rejections: Rejections | undefined): unknown {
   field.resolve();
   if (field.resolvedType instanceof protobuf.Type) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OtlpJsonError(path, 'must be an object');
-    return readMessage(field.resolvedType, value as Record<string, unknown>, path);
+    return readMessage(field.resolvedType, value as Record<string, unknown>, path, rejections);
   }
   if (field.resolvedType instanceof protobuf.Enum) return readEnum(field.resolvedType, value, path);
   switch (field.type) {
@@ -139,16 +178,15 @@ function readInteger(type: string, value: unknown, path: string): number | Long 
   return Long.fromString(big.toString(), UNSIGNED_LONG_TYPES.has(type));
 }
 
-const ID_LENGTHS: Record<string, number> = { traceId: 16, spanId: 8, parentSpanId: 8 };
+const ID_LENGTHS: Record<string, number> = { traceId: TRACE_ID_BYTES, spanId: SPAN_ID_BYTES, parentSpanId: SPAN_ID_BYTES };
 
 function readHexId(name: string, value: unknown, path: string): Uint8Array {
   if (typeof value !== 'string' || !HEX.test(value)) {
     throw new OtlpJsonError(path, `must be a hex string, got ${JSON.stringify(value)}`);
   }
   const bytes = Buffer.from(value, 'hex');
-  if (bytes.length !== 0 && bytes.length !== ID_LENGTHS[name]) {
-    throw new OtlpJsonError(path, `must be ${ID_LENGTHS[name]} bytes (${ID_LENGTHS[name] * 2} hex digits), got ${bytes.length}`);
-  }
+  const problem = idLengthProblem(bytes, ID_LENGTHS[name]);
+  if (problem) throw new OtlpJsonError(path, problem);
   return bytes;
 }
 
@@ -198,6 +236,18 @@ export function quoteLargeIntegers(text: string): string {
 /** Converts an export request (decoded or plain) to OTLP/JSON data: hex ids, int64 as strings, enums as integers. */
 export function toOtlpJson(signal: TelemetrySignal, request: ExportRequest): Record<string, unknown> {
   return writeMessage(requestType(signal), request as Record<string, unknown>);
+}
+
+/**
+ * Returns the OTLP/JSON export response: `{}` on full success, else a `partialSuccess` with the
+ * rejected count (an int64, so a decimal string) and the error message.
+ */
+export function exportResponseToJson(signal: TelemetrySignal, rejected: number, errorMessage = ''): Record<string, unknown> {
+  if (rejected === 0 && errorMessage === '') return {};
+  const type = root.lookupType(EXPORT_TYPE_NAMES[signal].response);
+  const partialType = (type.fields.partialSuccess.resolve().resolvedType as protobuf.Type);
+  const countField = partialType.fieldsArray.find((field) => field.name.startsWith('rejected')) as protobuf.Field;
+  return writeMessage(type, { partialSuccess: { [countField.name]: rejected, errorMessage } });
 }
 
 function writeMessage(type: protobuf.Type, message: Record<string, unknown>): Record<string, unknown> {

@@ -38,6 +38,11 @@ export interface IngestTask {
   payload: IngestPayload;
   /** Ids of the stages to run on the decoded request. */
   stages: string[];
+  /**
+   * Skips encoding the request, so the result has stage results but no bytes. For callers that
+   * drop the telemetry and keep only the analysis, such as `watchpost replay`.
+   */
+  analysisOnly?: boolean;
 }
 
 export interface IngestResult {
@@ -48,6 +53,10 @@ export interface IngestResult {
   markedBytes?: Uint8Array;
   /** Lines that could not be parsed and were kept as raw records. */
   parseFailures: number;
+  /** OTLP items left out because they were invalid, such as a span with a 5-byte trace id; absent when none were. */
+  rejected?: number;
+  /** The reason the first rejected item was invalid, for the sender's partial-success response. */
+  rejectedMessage?: string;
   stages: Record<string, unknown>;
 }
 

@@ -60,8 +60,19 @@ export interface StageOutput {
   result: unknown;
   /** True when the stage changed the request (for example marked spans); the pool then returns new bytes. */
   modified?: boolean;
+  /**
+   * True when the only change was attributes pushed onto the end of spans' or log records'
+   * `attributes` lists. The pool then adds them to the request's bytes in place, which costs far
+   * less than encoding the whole request again.
+   */
+  appendedAttributesOnly?: boolean;
 }
 
+/**
+ * An analysis stage. A stage may add attributes to the request (detection marks matching spans)
+ * but must not remove, reorder or rewrite spans and records. The stages of one task share the
+ * request, and their results stay valid when a processor adopts the marked copy.
+ */
 export interface Stage {
   run(signal: TelemetrySignal, request: ExportRequest): StageOutput;
 }

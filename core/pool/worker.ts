@@ -1,6 +1,8 @@
 import { Piscina } from 'piscina';
 import { decodeRequest, encodeRequest, countItems, type ExportRequest } from '../otlp/codec.js';
 import { parseOtlpJson, OtlpJsonError, toOtlpJson } from '../otlp/json.js';
+import { Rejections, removeInvalidItems } from '../otlp/validate.js';
+import { attributeCounts, canSpliceAttributes, spliceAppendedAttributes } from '../otlp/splice.js';
 import type { TelemetrySignal } from '../data/signal.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
 import type { FrameParser, LineParser, LineParseResult, Stage, WorkerModule } from './worker-api.js';
@@ -48,19 +50,23 @@ export function ingest(task: IngestTask): WorkerAnswer {
   let bytes: Uint8Array | undefined;
   let parseFailures = 0;
   let encode = (changed: ExportRequest) => encodeRequest(task.signal, changed);
+  const rejections = new Rejections();
   const payload = task.payload;
   try {
     if (payload.kind === 'otlp_protobuf') {
       request = decodeRequest(task.signal, payload.bytes);
+      removeInvalidItems(task.signal, request, rejections);
+      // Only a request that lost items needs new bytes; otherwise the sender's bytes go on as they are.
+      if (rejections.count > 0) bytes = encodeRequest(task.signal, request);
     } else if (payload.kind === 'otlp_json') {
-      request = parseOtlpJson(task.signal, payload.text);
+      request = parseOtlpJson(task.signal, payload.text, rejections);
       bytes = encodeRequest(task.signal, request);
     } else {
       const parsed = parsePayload(payload);
       request = parsed.request;
       parseFailures = parsed.failed;
       if (parsed.encode) encode = parsed.encode;
-      bytes = encode(request);
+      if (!task.analysisOnly) bytes = encode(request);
     }
   } catch (error) {
     if (payload.kind === 'otlp_protobuf' || payload.kind === 'otlp_json') return { decodeError: decodeMessage(task, error) };
@@ -68,19 +74,48 @@ export function ingest(task: IngestTask): WorkerAnswer {
   }
 
   const result: IngestResult = { itemCount: countItems(task.signal, request), parseFailures, stages: {} };
+  if (rejections.count > 0) {
+    // A request whose every item is invalid is bad data as a whole, not a partial success.
+    if (result.itemCount === 0) return { decodeError: `invalid ${payloadFormat(task)} ${task.signal} request: ${rejections.message()}` };
+    result.rejected = rejections.count;
+    result.rejectedMessage = rejections.message();
+  }
+  const counts = !task.analysisOnly && task.stages.length > 0 && canSpliceAttributes(task.signal) ? attributeCounts(task.signal, request) : undefined;
   let modified = false;
+  let appendedOnly = true;
   for (const id of task.stages) {
     const stage = stages.get(id);
     if (!stage) throw new Error(`no stage "${id}" is set up in the worker pool`);
     const output = stage.run(task.signal, request);
     result.stages[id] = output.result;
-    modified ||= output.modified === true;
+    if (output.modified === true) {
+      modified = true;
+      appendedOnly &&= output.appendedAttributesOnly === true;
+    }
   }
   // Results are structured-cloned, which copies the bytes. Transferring them instead is not
   // safe, because small protobuf buffers may be slices of Node's shared allocation pool.
   if (bytes) result.bytes = bytes;
-  if (modified) result.markedBytes = encode(request);
+  if (modified && !task.analysisOnly) {
+    const unmarked = bytes ?? (payload as { bytes: Uint8Array }).bytes;
+    result.markedBytes = appendedOnly && counts ? markedCopy(task, unmarked, request, counts, encode) : encode(request);
+  }
   return { ok: result };
+}
+
+/** Adds the attributes the stages appended to the unmarked bytes; encodes the whole request if that fails. */
+function markedCopy(task: IngestTask, unmarked: Uint8Array, request: ExportRequest, counts: Uint32Array, encode: (request: ExportRequest) => Uint8Array): Uint8Array {
+  try {
+    return spliceAppendedAttributes(task.signal, unmarked, request, counts);
+  } catch {
+    // The splice fails only on bytes whose structure differs from the decoded request. Encoding
+    // the request gives the same result, only slower.
+    return encode(request);
+  }
+}
+
+function payloadFormat(task: IngestTask): string {
+  return task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
 }
 
 /** Runs the line or frame parser a payload names. */
@@ -96,9 +131,8 @@ function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 
 }
 
 function decodeMessage(task: IngestTask, error: unknown): string {
-  const format = task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
-  if (error instanceof OtlpJsonError) return `invalid ${format} ${task.signal} request: ${error.message}`;
-  return `invalid ${format} ${task.signal} request: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof OtlpJsonError) return `invalid ${payloadFormat(task)} ${task.signal} request: ${error.message}`;
+  return `invalid ${payloadFormat(task)} ${task.signal} request: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** Runs a task that a component's worker module exports. */

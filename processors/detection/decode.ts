@@ -4,7 +4,7 @@
  * linear in its input and uses no backtracking regular expressions.
  */
 
-/** Longest text, in characters, that detectors look at per value; the rest is ignored. */
+/** Maximum length, in characters, of a value that detectors look at; the rest is ignored. */
 export const MAX_MATCH_LENGTH = 8192;
 
 /** Decoding rounds for nested percent-encoding (`%252e` is `%2e` is `.`). */
@@ -26,36 +26,45 @@ export function percentDecode(text: string, plusAsSpace = false): string {
   if (text.indexOf('%') < 0 && (!plusAsSpace || text.indexOf('+') < 0)) return text;
   let output = '';
   let bytes: number[] = [];
-  const flush = () => {
+  /** Start of the run of plain characters not yet copied to the output. */
+  let plain = 0;
+  const flush = (end: number) => {
     if (bytes.length > 0) {
       output += decodeLenientUtf8(bytes);
       bytes = [];
     }
+    if (end > plain) output += text.slice(plain, end);
   };
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code === 0x25 && i + 2 < text.length + 0) {
-      const high = hexValue(text.charCodeAt(i + 1));
-      const low = hexValue(text.charCodeAt(i + 2));
-      if (high >= 0 && low >= 0) {
-        bytes.push(high * 16 + low);
-        i += 2;
-        continue;
-      }
-      if ((text[i + 1] === 'u' || text[i + 1] === 'U') && i + 5 < text.length) {
-        const digits = [2, 3, 4, 5].map((offset) => hexValue(text.charCodeAt(i + offset)));
-        if (digits.every((digit) => digit >= 0)) {
-          flush();
-          output += String.fromCharCode(digits[0] * 4096 + digits[1] * 256 + digits[2] * 16 + digits[3]);
-          i += 5;
-          continue;
-        }
+    if (code === 0x2b && plusAsSpace) {
+      flush(i);
+      output += ' ';
+      plain = i + 1;
+      continue;
+    }
+    if (code !== 0x25 || i + 2 >= text.length) continue;
+    const high = hexValue(text.charCodeAt(i + 1));
+    const low = hexValue(text.charCodeAt(i + 2));
+    if (high >= 0 && low >= 0) {
+      // Consecutive escapes gather into one byte run, so multi-byte UTF-8 decodes as one character.
+      if (i > plain) flush(i);
+      bytes.push(high * 16 + low);
+      i += 2;
+      plain = i + 1;
+      continue;
+    }
+    if ((text[i + 1] === 'u' || text[i + 1] === 'U') && i + 5 < text.length) {
+      const digits = [2, 3, 4, 5].map((offset) => hexValue(text.charCodeAt(i + offset)));
+      if (digits.every((digit) => digit >= 0)) {
+        flush(i);
+        output += String.fromCharCode(digits[0] * 4096 + digits[1] * 256 + digits[2] * 16 + digits[3]);
+        i += 5;
+        plain = i + 1;
       }
     }
-    flush();
-    output += plusAsSpace && code === 0x2b ? ' ' : text[i];
   }
-  flush();
+  flush(text.length);
   return output;
 }
 
@@ -154,15 +163,27 @@ export function decodeHtmlEntities(text: string): string {
 }
 
 /**
- * The form detectors match against: percent-decoded (repeatedly), HTML entities decoded, NUL
- * bytes removed, and lower-cased.
+ * Brings text into the form detectors match against: percent-decoded (repeatedly), HTML entities
+ * decoded, NUL bytes removed, compatibility forms folded (NFKC), and lower-cased.
  */
 export function normalize(text: string, plusAsSpace = false): string {
   let value = decodeRepeatedly(text, plusAsSpace);
   value = decodeHtmlEntities(value);
   if (value.indexOf('\0') >= 0) value = value.split('\0').join('');
+  if (hasCompatibilityForms(value)) value = value.normalize('NFKC');
   return value.toLowerCase();
 }
+
+/**
+ * Reports whether text has fullwidth or other compatibility forms (`＜ｓｃｒｉｐｔ＞`), which
+ * some back ends fold to ASCII; NFKC folds them here too.
+ */
+function hasCompatibilityForms(text: string): boolean {
+  return COMPATIBILITY_FORMS.test(text);
+}
+
+/** Fullwidth and halfwidth forms, and the symbol blocks (circled letters, letterlike symbols) NFKC folds. */
+const COMPATIBILITY_FORMS = /[\u2000-\u2bff\uff00-\uffef]/;
 
 /** Splits a query string into its decoded names and values, as a server would see them. */
 export function queryParameters(query: string): { name: string; value: string }[] {

@@ -4,17 +4,10 @@ import type { Logger } from '../../core/logger.js';
 import type { Counter } from '../../core/telemetry/metrics.js';
 import type { Rule } from './rules/types.js';
 import type { EventMatch } from './worker.js';
+import { applyMatch, horizon, newState, resetsOnFire, rollBaseline, type Fire, type TriggerState } from './state.js';
 
 /** Evidence samples a finding carries at most. */
 export const MAX_EVIDENCE = 5;
-
-interface WindowState {
-  /** Times of the most recent matching events, oldest first, at most `threshold` of them. */
-  times: number[];
-  /** For distinct rules: value to the time it was last seen. */
-  distinct?: Map<string, number>;
-  samples: EventMatch[];
-}
 
 interface ActiveFinding {
   finding: Finding;
@@ -28,15 +21,24 @@ interface ActiveFinding {
 
 interface RuleState {
   rule: Rule;
-  windows: Map<string, WindowState>;
+  /** Trigger state per key, least recently used first. */
+  states: Map<string, TriggerState>;
   active: Map<string, ActiveFinding>;
+}
+
+/** The engine's state as saved to storage; `shape` shows whether a rule changed since. */
+export interface EngineSnapshot {
+  version: 1;
+  /** Latest event time seen. */
+  watermark: number;
+  rules: { id: string; shape: string; states: [string, TriggerState][]; active: [string, ActiveFinding][] }[];
 }
 
 export interface EngineOptions {
   rules: Rule[];
   /** The detection processor id, written into each finding's `source`. */
   source: string;
-  /** Keys tracked per rule, for windows and for active findings each; the least recently used is evicted past it. */
+  /** Keys tracked per rule, for trigger state and for active findings each; the least recently used is evicted past it. */
   maxKeysPerRule: number;
   emit: (findings: Finding[]) => void;
   logger: Logger;
@@ -46,68 +48,83 @@ export interface EngineOptions {
   now?: () => number;
 }
 
+/** Computes the stable id of one rule and key, which receivers use to de-duplicate and to resolve alerts. */
+export function fingerprint(ruleId: string, key: string): string {
+  return createHash('sha256').update(ruleId).update('\u0000').update(key).digest('hex').slice(0, 32);
+}
+
+function ruleShape(rule: Rule): string {
+  return JSON.stringify({ trigger: rule.trigger, group_by: rule.group_by });
+}
+
 /**
- * The stateful half of detection, on the main thread: sliding windows and distinct counts per
- * rule and key, suppression of repeats, and the findings themselves. All of a key's state lives
- * here, in one place, so counts never split across worker threads.
+ * The stateful half of detection, on the main thread: windows, distinct counts, leaky buckets,
+ * sequences and baselines per rule and key, suppression of repeats, and the findings themselves.
+ * All of a key's state lives here, in one place, so counts never split across worker threads.
  *
- * Windows run on event time, so replaying a log gives the findings live traffic gave. A finding
- * is emitted when its rule first fires for a key (`status: new`); matches during the suppression
- * period are counted into it, and when the period ends an `update` with the final count is
- * emitted if repeats arrived.
+ * Everything runs on event time, so replaying a log gives the findings live traffic gave. A
+ * finding is emitted when its rule first fires for a key (`status: new`). Matches during the
+ * suppression period are counted into it. When the period ends, an `update` with the final count
+ * is emitted if repeats arrived.
  */
 export class DetectionEngine {
-  private readonly states: RuleState[];
+  private readonly rules: RuleState[];
   private watermark = 0;
   private lastAdvance = 0;
+  /** The watermark of restored state; events far older than it mean a replay of the past, which the state does not describe. */
+  private restoredWatermark = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: EngineOptions) {
-    this.states = options.rules.map((rule) => ({ rule, windows: new Map(), active: new Map() }));
+    this.rules = options.rules.map((rule) => ({ rule, states: new Map(), active: new Map() }));
     this.now = options.now ?? Date.now;
   }
 
   /** Feeds the matches of one batch; findings that fire are emitted before this returns. */
   process(matches: EventMatch[]): void {
+    if (matches.length === 0) return;
+    this.dropStaleRestore(matches);
     const fired: Finding[] = [];
     for (const match of matches) {
       if (match.time > this.watermark) this.watermark = match.time;
-      for (const index of match.rules) {
-        const state = this.states[index];
-        if (!state) continue;
-        const finding = this.apply(state, match);
+      match.rules.forEach((index, position) => {
+        const state = this.rules[index];
+        if (!state) return;
+        const finding = this.apply(state, match, match.marks?.[position] ?? 0, fired);
         if (finding) fired.push(finding);
-      }
+      });
     }
     this.emit(fired);
-    // Event time moves suppression periods along, so a replay ends them without waiting for the timer.
+    // Event time moves suppression periods and baseline intervals along, so a replay ends them without waiting for the timer.
     if (this.watermark - this.lastAdvance >= 1000) this.advance();
   }
 
   /**
    * Ends suppression periods that are over by event time (the latest event seen) or by wall
-   * clock, emitting updates for findings that counted repeats. Called on a timer and after replay.
+   * clock, emitting updates for findings that counted repeats, and closes baseline intervals
+   * that event time has passed. Called on a timer and after replay.
    */
   advance(): void {
     this.lastAdvance = this.watermark;
-    const updates: Finding[] = [];
+    const emitted: Finding[] = [];
     const wallNow = this.now();
-    for (const state of this.states) {
+    for (const state of this.rules) {
       for (const [key, active] of state.active) {
         if (active.suppressUntil <= this.watermark || active.wallUntil <= wallNow) {
           state.active.delete(key);
           const update = this.finish(active);
-          if (update) updates.push(update);
+          if (update) emitted.push(update);
         }
       }
+      if (state.rule.trigger.kind === 'baseline') this.closeBaselines(state, emitted);
     }
-    this.emit(updates);
+    this.emit(emitted);
   }
 
-  /** Ends every active finding now, emitting the pending updates; used at shutdown and at the end of a replay. */
+  /** Ends every active finding now, emitting the pending updates; used at the end of a replay. */
   flush(): void {
     const updates: Finding[] = [];
-    for (const state of this.states) {
+    for (const state of this.rules) {
       for (const active of state.active.values()) {
         const update = this.finish(active);
         if (update) updates.push(update);
@@ -117,29 +134,120 @@ export class DetectionEngine {
     this.emit(updates);
   }
 
+  /**
+   * Emits pending updates but keeps active findings, so that after a restart with the saved
+   * state a repeat is still counted into the same finding instead of raising a new one.
+   */
+  emitPendingUpdates(): void {
+    const updates: Finding[] = [];
+    for (const state of this.rules) {
+      for (const active of state.active.values()) {
+        const update = this.finish(active);
+        if (!update) continue;
+        active.emittedCount = active.finding.count;
+        updates.push(update);
+      }
+    }
+    this.emit(updates);
+  }
+
+  /** Copies the state for saving. Rules are matched on restore by id and by the shape of their trigger. */
+  snapshot(): EngineSnapshot {
+    return {
+      version: 1,
+      watermark: this.watermark,
+      rules: this.rules.map((state) => ({ id: state.rule.id, shape: ruleShape(state.rule), states: [...state.states], active: [...state.active] })),
+    };
+  }
+
+  /** Loads saved state; rules that changed or are gone since are skipped. Returns the number of keys restored. */
+  restore(snapshot: EngineSnapshot): number {
+    if (snapshot.version !== 1) return 0;
+    let restored = 0;
+    for (const saved of snapshot.rules) {
+      const state = this.rules.find((candidate) => candidate.rule.id === saved.id);
+      if (!state || ruleShape(state.rule) !== saved.shape) continue;
+      for (const [key, value] of saved.states.slice(-this.options.maxKeysPerRule)) state.states.set(key, value);
+      for (const [key, value] of saved.active.slice(-this.options.maxKeysPerRule)) state.active.set(key, value);
+      restored += state.states.size + state.active.size;
+    }
+    this.watermark = Math.max(this.watermark, snapshot.watermark);
+    this.lastAdvance = this.watermark;
+    this.restoredWatermark = snapshot.watermark;
+    return restored;
+  }
+
+  /** Keys held per rule, for tests and metrics. */
+  keys(ruleId: string): number {
+    return this.rules.find((state) => state.rule.id === ruleId)?.states.size ?? 0;
+  }
+
+  /**
+   * Forgets restored state when the first events are older than it by more than any rule looks
+   * back: they come from a replay of the past, not from after the restart.
+   */
+  private dropStaleRestore(matches: EventMatch[]): void {
+    if (this.restoredWatermark === 0) return;
+    const earliest = Math.min(...matches.map((match) => match.time));
+    const lookBack = Math.max(60_000, ...this.rules.map((state) => horizon(state.rule.trigger)));
+    if (earliest < this.restoredWatermark - lookBack) {
+      for (const state of this.rules) {
+        state.states.clear();
+        state.active.clear();
+      }
+      this.watermark = 0;
+      this.lastAdvance = 0;
+      this.options.logger.info({ saved_until: new Date(this.restoredWatermark).toISOString(), first_event: new Date(earliest).toISOString() }, 'events predate the saved detection state; starting from empty state');
+    }
+    this.restoredWatermark = 0;
+  }
+
   private emit(findings: Finding[]): void {
     if (findings.length === 0) return;
     for (const finding of findings) this.options.findingsEmitted?.add({ source: this.options.source, rule: finding.rule.id });
     this.options.emit(findings);
   }
 
-  private apply(state: RuleState, match: EventMatch): Finding | undefined {
+  private apply(state: RuleState, match: EventMatch, marks: number, fired: Finding[]): Finding | undefined {
     const key = keyOf(state.rule, match);
     if (key === undefined) return undefined;
     const active = state.active.get(key);
     if (active) {
-      if (match.time < active.suppressUntil) {
+      if (match.time < active.suppressUntil && state.rule.trigger.kind !== 'baseline') {
         addRepeat(active.finding, match);
         return undefined;
       }
-      state.active.delete(key);
-      const update = this.finish(active);
-      if (update) this.emit([update]);
+      if (match.time >= active.suppressUntil) {
+        state.active.delete(key);
+        const update = this.finish(active);
+        if (update) fired.push(update);
+      }
     }
-    const window = this.updateWindow(state, key, match);
-    if (!window) return undefined;
-    state.windows.delete(key);
-    const finding = this.createFinding(state.rule, key, match, window);
+    const fire = this.step(state, key, match, marks);
+    return fire ? this.raise(state, key, match, fire) : undefined;
+  }
+
+  /** Runs the rule's trigger for one event; returns a fire when it is met. */
+  private step(state: RuleState, key: string, match: EventMatch, marks: number): Fire | undefined {
+    const trigger = state.rule.trigger;
+    if (trigger.kind === 'single') return { samples: [match], count: 1, firstSeen: match.time };
+    let keyState = state.states.get(key);
+    if (!keyState) keyState = newState(trigger, match.time) as TriggerState;
+    touch(state.states, key, keyState, this.options.maxKeysPerRule, () => this.evicted(state.rule, 'window'));
+    const fire = applyMatch(keyState, trigger, match, marks);
+    if (fire && resetsOnFire(trigger)) state.states.delete(key);
+    return fire;
+  }
+
+  /** Raises a finding for a fire, or counts it into the key's active finding (a baseline fires each anomalous interval). */
+  private raise(state: RuleState, key: string, match: EventMatch, fire: Fire): Finding | undefined {
+    const active = state.active.get(key);
+    if (active) {
+      active.finding.count += fire.count;
+      active.finding.last_seen = iso(Math.max(match.time, Date.parse(active.finding.last_seen)));
+      return undefined;
+    }
+    const finding = this.createFinding(state.rule, key, match, fire);
     touch(state.active, key, {
       finding,
       suppressUntil: match.time + state.rule.suppress,
@@ -149,55 +257,41 @@ export class DetectionEngine {
     return structuredClone(finding);
   }
 
-  /** Adds the match to the key's window; returns the window when the rule's threshold is reached. */
-  private updateWindow(state: RuleState, key: string, match: EventMatch): WindowState | undefined {
-    const rule = state.rule;
-    if (rule.threshold <= 1) return { times: [match.time], samples: [match] };
-    let window = state.windows.get(key);
-    if (!window) window = { times: [], samples: [], distinct: rule.distinct ? new Map() : undefined };
-    touch(state.windows, key, window, this.options.maxKeysPerRule, () => this.evicted(rule, 'window'));
-
-    const start = match.time - rule.window;
-    window.samples.push(match);
-    if (window.samples.length > MAX_EVIDENCE) window.samples.shift();
-    if (window.distinct) {
-      const value = String(match.fields[rule.distinct as string] ?? '');
-      if (value === '') return undefined;
-      window.distinct.delete(value);
-      window.distinct.set(value, match.time);
-      for (const [seen, time] of window.distinct) {
-        if (time >= start) break;
-        window.distinct.delete(seen);
-      }
-      window.times.push(match.time);
-      if (window.times.length > rule.threshold) window.times.shift();
-      return window.distinct.size >= rule.threshold ? window : undefined;
+  private closeBaselines(state: RuleState, emitted: Finding[]): void {
+    const trigger = state.rule.trigger;
+    if (trigger.kind !== 'baseline') return;
+    for (const [key, keyState] of state.states) {
+      if (keyState.kind !== 'baseline' || this.watermark < keyState.start + trigger.interval) continue;
+      const fire = rollBaseline(keyState, trigger, this.watermark);
+      const sample = fire?.samples[fire.samples.length - 1];
+      if (!fire || !sample) continue;
+      const finding = this.raise(state, key, sample, fire);
+      if (finding) emitted.push(finding);
     }
-    window.times.push(match.time);
-    if (window.times.length > rule.threshold) window.times.shift();
-    return window.times.length >= rule.threshold && window.times[0] >= start ? window : undefined;
   }
 
-  private createFinding(rule: Rule, key: string, match: EventMatch, window: WindowState): Finding {
+  private createFinding(rule: Rule, key: string, match: EventMatch, fire: Fire): Finding {
     const fields = match.fields;
     const text = (name: string) => (fields[name] === undefined ? undefined : String(fields[name]));
-    const firstSeen = Math.min(window.times[0] ?? match.time, ...window.samples.map((sample) => sample.time));
-    const count = window.distinct ? window.distinct.size : Math.max(window.times.length, 1);
+    const evidence = fire.samples.slice(-MAX_EVIDENCE).map(evidenceOf);
+    if (fire.reason && evidence.length > 0) evidence[evidence.length - 1].detail = [evidence[evidence.length - 1].detail, fire.reason].filter(Boolean).join('; ');
+    const lastSeen = Math.max(match.time, ...fire.samples.map((sample) => sample.time));
     return {
       id: randomUUID(),
       fingerprint: fingerprint(rule.id, key),
-      time: iso(match.time),
+      time: iso(lastSeen),
       status: 'new',
       rule: { id: rule.id, name: rule.name, owasp: rule.owasp, mitre_attack: rule.mitre_attack, tags: rule.tags.length > 0 ? rule.tags : undefined },
       severity: rule.severity,
       confidence: rule.confidence,
-      actor: clean({ address: text('client.address'), identity: text('user.id'), user_agent: text('user_agent.original') }),
+      // A baseline judges a route over many clients, so no single one is its actor.
+      actor: rule.trigger.kind === 'baseline' ? {} : clean({ address: text('client.address'), identity: text('user.id'), api_key_fingerprint: text('api_key.fingerprint'), user_agent: text('user_agent.original') }),
       target: clean({ service: text('service.name'), host: text('server.address'), method: text('http.request.method'), path: text('url.path'), route: text('http.route') }),
       key: Object.fromEntries(rule.group_by.map((name) => [name, String(fields[name])])),
-      count,
-      first_seen: iso(firstSeen),
-      last_seen: iso(match.time),
-      evidence: window.samples.map(evidence),
+      count: fire.count,
+      first_seen: iso(Math.min(fire.firstSeen, lastSeen)),
+      last_seen: iso(lastSeen),
+      evidence,
       action: rule.action,
       source: this.options.source,
     };
@@ -232,20 +326,15 @@ function addRepeat(finding: Finding, match: EventMatch): void {
   finding.count++;
   const time = iso(match.time);
   if (time > finding.last_seen) finding.last_seen = time;
-  if (finding.evidence.length < MAX_EVIDENCE) finding.evidence.push(evidence(match));
+  if (finding.evidence.length < MAX_EVIDENCE) finding.evidence.push(evidenceOf(match));
 }
 
-function evidence(match: EventMatch): Evidence {
+function evidenceOf(match: EventMatch): Evidence {
   const sample: Evidence = { time: iso(match.time), summary: match.summary };
   if (match.fields.trace_id !== undefined) sample.trace_id = String(match.fields.trace_id);
   if (match.fields.span_id !== undefined) sample.span_id = String(match.fields.span_id);
   if (match.details.length > 0) sample.detail = match.details.join('; ');
   return sample;
-}
-
-/** A stable id for one rule and key: receivers use it to de-duplicate and to resolve alerts. */
-export function fingerprint(ruleId: string, key: string): string {
-  return createHash('sha256').update(ruleId).update('\u0000').update(key).digest('hex').slice(0, 32);
 }
 
 function iso(ms: number): string {

@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import type { Consumer, Host, Processor, ProcessorFactory, ProcessorSettings, SharedComponent, SharedSettings } from '../../core/component.js';
 import { FindingsBatch, type Batch } from '../../core/data/batch.js';
 import type { Finding } from '../../core/data/finding.js';
 import type { StageSpec } from '../../core/pool/pool.js';
 import { errorMessage } from '../../core/errors.js';
+import { parseCidr } from '../../core/cidr.js';
 import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
 import { DetectionEngine } from './engine.js';
 import { loadRules, RuleLoadError } from './rules/load.js';
 import type { RuleSet } from './rules/types.js';
+import { loadApiSpec, type ApiSpecDocument } from './openapi.js';
+import { StateStore } from './persist.js';
 import type { DetectionStageOptions, DetectionStageResult } from './worker.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
@@ -15,6 +19,7 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : 
 const ADVANCE_INTERVAL_MS = 1000;
 
 const loadedRules = new WeakMap<DetectionConfig, RuleSet>();
+const stageOptions = new WeakMap<DetectionConfig, DetectionStageOptions>();
 
 /** Loads (once per config object) the rules a detection config names. */
 export function rulesFor(config: DetectionConfig): RuleSet {
@@ -26,18 +31,49 @@ export function rulesFor(config: DetectionConfig): RuleSet {
   return rules;
 }
 
+/** Reads the configured OpenAPI document; undefined when none is configured. */
+function apiSpecFor(config: DetectionConfig): ApiSpecDocument | undefined {
+  return config.openapi ? loadApiSpec(config.openapi) : undefined;
+}
+
+/**
+ * Builds the worker stage's options for a config, once per config object, so that every worker
+ * and every restart of the pool uses the same API-key hash key.
+ */
+export function stageOptionsFor(config: DetectionConfig): DetectionStageOptions {
+  let options = stageOptions.get(config);
+  if (!options) {
+    options = {
+      rules: rulesFor(config),
+      markAttribute: config.mark_attribute,
+      trustedProxies: config.trusted_proxies,
+      identitySources: config.identity.sources,
+      apiKeyHeaders: config.identity.api_key_headers,
+      apiKeyQueryParameters: config.identity.api_key_query_parameters,
+      apiKeyHashKey: config.identity.api_key_hash_key || randomBytes(32).toString('hex'),
+      jwtMaxLifetimeMs: config.jwt_max_lifetime,
+      apiSpec: apiSpecFor(config),
+    };
+    stageOptions.set(config, options);
+  }
+  return options;
+}
+
 /** The detection state shared by every pipeline that runs one detection processor id. */
 class DetectionShared implements SharedComponent<DetectionShared> {
   readonly value = this;
   readonly engine: DetectionEngine;
+  private readonly store: StateStore | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
   private host: Host | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private failures = 0;
+  private stopped = false;
 
   constructor(private readonly settings: SharedSettings<DetectionConfig>) {
     const rules = rulesFor(settings.config);
-    const evictions = settings.metrics.registry.counter('watchpost_detection_state_evictions_total', 'Window and finding state evicted because a rule tracked too many keys.');
+    const evictions = settings.metrics.registry.counter('watchpost_detection_state_evictions_total', 'Trigger and finding state evicted because a rule tracked too many keys.');
     this.engine = new DetectionEngine({
       rules: rules.rules,
       source: settings.id,
@@ -47,21 +83,52 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       findingsEmitted: settings.metrics.findingsEmitted,
       evictions,
     });
+    if (settings.config.state.persist) this.store = new StateStore(settings.storage, settings.id, settings.logger);
     settings.logger.info({ rules: rules.rules.length }, 'detection rules loaded');
   }
 
   async start(host: Host): Promise<void> {
     this.host = host;
+    const snapshot = this.store?.load();
+    if (snapshot) {
+      const keys = this.engine.restore(snapshot);
+      this.settings.logger.info({ keys, saved_until: new Date(snapshot.watermark).toISOString() }, 'detection state restored');
+    }
     this.timer = setInterval(() => this.engine.advance(), ADVANCE_INTERVAL_MS);
     this.timer.unref();
+    const interval = this.settings.config.state.save_interval;
+    if (this.store && interval > 0) {
+      this.saveTimer = setInterval(() => this.save(), interval);
+      this.saveTimer.unref();
+    }
   }
 
-  /** Emits pending finding updates and waits until the findings pipelines took them. */
+  /**
+   * Emits pending finding updates, saves the state, and waits until the findings pipelines took
+   * the last findings. Without persistence, active findings end here instead.
+   */
   async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.saveTimer);
     this.timer = undefined;
-    this.engine.flush();
+    this.saveTimer = undefined;
+    if (this.store) {
+      this.engine.emitPendingUpdates();
+      this.save();
+    } else {
+      this.engine.flush();
+    }
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private save(): void {
+    try {
+      this.store?.save(this.engine.snapshot());
+    } catch (error) {
+      this.settings.logger.error({ err: errorMessage(error) }, 'saving detection state failed; a restart loses windows since the last save');
+    }
   }
 
   private send(findings: Finding[]): void {
@@ -122,10 +189,17 @@ export const detectionProcessorFactory: ProcessorFactory<DetectionConfig, Detect
       if (error instanceof RuleLoadError) for (const issue of error.issues) report(`${issue.path}: ${issue.message} (${issue.file}:${issue.line})`, 'rules');
       else report(errorMessage(error), 'rules');
     }
+    if (config.openapi) {
+      try {
+        apiSpecFor(config);
+      } catch (error) {
+        report(`cannot read the OpenAPI document: ${errorMessage(error)}`, 'openapi');
+      }
+    }
+    for (const range of config.trusted_proxies) if (!parseCidr(range)) report(`invalid address range "${range}"`, 'trusted_proxies');
   },
   workerStage(id, config): StageSpec {
-    const options: DetectionStageOptions = { rules: rulesFor(config), markAttribute: config.mark_attribute };
-    return { id, kind: 'detection', module: WORKER_MODULE, options };
+    return { id, kind: 'detection', module: WORKER_MODULE, options: stageOptionsFor(config) };
   },
   createShared: (settings) => new DetectionShared(settings),
   create: (settings) => new DetectionProcessor(settings),

@@ -10,6 +10,10 @@ export interface IngestOutcome {
   accepted: number;
   /** Lines kept as raw records because they could not be parsed. */
   parseFailures: number;
+  /** OTLP items left out as invalid while the rest went on; 0 when none were. */
+  rejected: number;
+  /** The reason the first rejected item was invalid; empty when none were. */
+  rejectedMessage: string;
 }
 
 /** The number of items a payload holds before decoding: its lines or frames, else one request. */
@@ -41,7 +45,10 @@ export async function ingest(
     metrics.receiverRefused.add({ ...labels, reason: isRetryable(error) ? 'overloaded' : 'decode' }, payloadItems(payload));
     throw error;
   }
-  if (result.itemCount === 0) return { accepted: 0, parseFailures: result.parseFailures };
+  const rejected = result.rejected ?? 0;
+  const rejectedMessage = result.rejectedMessage ?? '';
+  if (rejected > 0) metrics.receiverRefused.add({ ...labels, reason: 'invalid' }, rejected);
+  if (result.itemCount === 0) return { accepted: 0, parseFailures: result.parseFailures, rejected, rejectedMessage };
 
   const bytes = result.bytes ?? (payload.kind === 'otlp_protobuf' ? payload.bytes : undefined);
   if (!bytes) throw new Error('worker returned no bytes for a non-protobuf payload');
@@ -56,5 +63,5 @@ export async function ingest(
     throw error;
   }
   metrics.receiverAccepted.add(labels, result.itemCount);
-  return { accepted: result.itemCount, parseFailures: result.parseFailures };
+  return { accepted: result.itemCount, parseFailures: result.parseFailures, rejected, rejectedMessage };
 }

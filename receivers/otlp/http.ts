@@ -1,65 +1,80 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
-import type { PipelineInput } from '../../core/component.js';
 import type { TelemetrySignal } from '../../core/data/signal.js';
-import type { Logger } from '../../core/logger.js';
-import type { WorkerPool, IngestPayload } from '../../core/pool/pool.js';
-import type { PipelineMetrics } from '../../core/telemetry/metrics.js';
+import type { IngestPayload } from '../../core/pool/pool.js';
 import { encodeResponse, encodeRpcStatus } from '../../core/otlp/codec.js';
-import { errorMessage, isRetryable } from '../../core/errors.js';
+import { exportResponseToJson } from '../../core/otlp/json.js';
 import { normalizeAddress, splitHostPort } from '../../core/net.js';
 import { ingest } from '../helper/ingest.js';
-import type { Admission } from '../../core/admission.js';
+import { bearerTokenCheck, type BearerTokenCheck } from './auth.js';
 import type { OtlpHttpConfig } from './config.js';
-
-/** google.rpc.Code values used in error bodies. */
-const RPC_INVALID_ARGUMENT = 3;
-const RPC_UNAVAILABLE = 14;
-const RPC_UNIMPLEMENTED = 12;
-const RPC_RESOURCE_EXHAUSTED = 8;
+import { classifyExportError, type ExportFailure } from './refusal.js';
+import { readServerTls } from './tls.js';
+import { RPC_CODE, type OtlpServerOptions } from './shared.js';
 
 type Encoding = 'protobuf' | 'json';
 
+/** An error response decided before the request reached the pipelines, with the reason it is counted under. */
 class HttpError extends Error {
-  constructor(readonly status: number, readonly rpcCode: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly rpcCode: number,
+    readonly reason: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
-export interface OtlpHttpServerOptions {
-  id: string;
-  config: OtlpHttpConfig;
-  consumers: Partial<Record<TelemetrySignal, PipelineInput>>;
-  pool: WorkerPool;
-  metrics: PipelineMetrics;
-  logger: Logger;
-  admission: Admission;
-}
+/** HTTP status and google.rpc.Code of each kind of failed export. */
+const FAILURE_ANSWERS: Record<ExportFailure['kind'], { status: number; rpcCode: number }> = {
+  invalid: { status: 400, rpcCode: RPC_CODE.INVALID_ARGUMENT },
+  throttled: { status: 429, rpcCode: RPC_CODE.RESOURCE_EXHAUSTED },
+  unavailable: { status: 503, rpcCode: RPC_CODE.UNAVAILABLE },
+};
 
 /**
- * OTLP/HTTP: `POST` protobuf or JSON export requests to the signal paths. Errors follow the OTLP
- * specification: 400 with a google.rpc.Status body for bad data (the client must not retry),
- * 503 with Retry-After when refusing for load (the client retries), 413 for a body over the
- * limit, 415 for an unsupported content type and 405 for a method other than POST. Every
- * response uses the request's encoding.
+ * OTLP/HTTP: `POST` protobuf or JSON export requests to the signal paths, over plain HTTP or
+ * TLS. Responses follow the OTLP specification, each in the request's encoding:
+ * - 200 with an empty response on full success, or with `partial_success` and the count of
+ *   rejected items when only some items were invalid;
+ * - 400 with a google.rpc.Status naming the problem for bad data (the client must not retry);
+ * - 401 without the configured bearer token, 404 for another path, 405 for a method other
+ *   than POST, 413 for a body over the limit after decompression, 415 for an unsupported
+ *   content type or encoding;
+ * - 429 when a queue is full and 503 when the daemon is short of memory or stopping, both with
+ *   Retry-After, so the client retries later.
  */
 export class OtlpHttpServer {
   private server: Server | undefined;
   private readonly routes: Map<string, TelemetrySignal>;
+  private readonly bearer: BearerTokenCheck | undefined;
 
-  constructor(private readonly options: OtlpHttpServerOptions) {
+  constructor(private readonly options: OtlpServerOptions & { config: OtlpHttpConfig }) {
     const config = options.config;
     this.routes = new Map([
       [config.traces_url_path, 'traces'],
       [config.logs_url_path, 'logs'],
       [config.metrics_url_path, 'metrics'],
     ]);
+    this.bearer = bearerTokenCheck(config.auth);
   }
 
   async start(): Promise<void> {
     const { host, port } = splitHostPort(this.options.config.endpoint);
-    const server = createServer((request, response) => void this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
+    const tls = this.options.config.tls;
+    let server: Server;
+    if (tls) {
+      const { cert, key, ca, minVersion } = readServerTls(tls);
+      // With a client CA, the handshake fails for a client without a certificate signed by it.
+      server = createTlsServer({ cert, key, ca, minVersion, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined }, handler);
+    } else {
+      server = createServer(handler);
+    }
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -69,7 +84,7 @@ export class OtlpHttpServer {
       });
     });
     this.server = server;
-    this.options.logger.info({ endpoint: this.address() }, 'OTLP/HTTP receiver listening');
+    this.options.logger.info({ endpoint: this.address(), protocol: 'http', tls: tls !== undefined, mutual_tls: Boolean(tls?.client_ca_file), auth: this.bearer ? 'bearer_token' : 'none' }, 'OTLP/HTTP receiver listening');
   }
 
   address(): string {
@@ -88,25 +103,28 @@ export class OtlpHttpServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const encoding: Encoding = contentEncoding(request.headers['content-type']) ?? 'json';
+    const bodyEncoding = contentEncoding(request.headers['content-type']);
+    const encoding: Encoding = bodyEncoding ?? 'json';
     try {
       const signal = this.route(request);
+      this.authorize(request);
       // Refuse before reading the body, while refusing is still cheap.
       this.options.admission.check();
-      const bodyEncoding = contentEncoding(request.headers['content-type']);
       if (!bodyEncoding) {
-        throw new HttpError(415, RPC_INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`);
+        throw new HttpError(415, RPC_CODE.INVALID_ARGUMENT, 'unsupported_media_type', `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`);
       }
       const body = await readBody(request, this.options.config.max_request_body_size);
       const payload: IngestPayload = bodyEncoding === 'protobuf'
         ? { kind: 'otlp_protobuf', bytes: body }
         : { kind: 'otlp_json', text: body.toString('utf8') };
-      const input = this.options.consumers[signal] as PipelineInput;
-      await ingest(this.options.pool, this.options.metrics, input, signal, payload, {
+      const outcome = await ingest(this.options.pool, this.options.metrics, this.options.consumers[signal]!, signal, payload, {
         receiver: this.options.id,
         peerAddress: normalizeAddress(request.socket.remoteAddress),
       });
-      this.respond(response, 200, encoding, encodeResponse(signal, 0));
+      const answer = encoding === 'protobuf'
+        ? encodeResponse(signal, outcome.rejected, outcome.rejectedMessage)
+        : Buffer.from(JSON.stringify(exportResponseToJson(signal, outcome.rejected, outcome.rejectedMessage)));
+      this.respond(response, 200, encoding, answer);
     } catch (error) {
       this.fail(request, response, encoding, error);
     }
@@ -116,21 +134,23 @@ export class OtlpHttpServer {
     const path = (request.url ?? '/').split('?')[0];
     const signal = this.routes.get(path);
     if (!signal || !this.options.consumers[signal]) {
-      throw new HttpError(404, RPC_UNIMPLEMENTED, `no OTLP endpoint at ${path}${signal ? `: no pipeline takes ${signal} from this receiver` : ''}`);
+      throw new HttpError(404, RPC_CODE.UNIMPLEMENTED, 'not_found', `no OTLP endpoint at ${path}${signal ? `: no pipeline takes ${signal} from this receiver` : ''}`);
     }
-    if (request.method !== 'POST') throw new HttpError(405, RPC_UNIMPLEMENTED, `method ${request.method} is not allowed; use POST`, { allow: 'POST' });
+    if (request.method !== 'POST') {
+      throw new HttpError(405, RPC_CODE.UNIMPLEMENTED, 'method_not_allowed', `method ${request.method} is not allowed; use POST`, { allow: 'POST' });
+    }
     return signal;
   }
 
+  private authorize(request: IncomingMessage): void {
+    if (!this.bearer || this.bearer.accepts(request.headers.authorization)) return;
+    const message = request.headers.authorization ? 'the bearer token is not valid' : 'missing the Authorization header with a bearer token';
+    throw new HttpError(401, RPC_CODE.UNAUTHENTICATED, 'unauthenticated', message, { 'www-authenticate': 'Bearer' });
+  }
+
   private fail(request: IncomingMessage, response: ServerResponse, encoding: Encoding, error: unknown): void {
-    let httpError: HttpError;
-    if (error instanceof HttpError) httpError = error;
-    else if (isRetryable(error)) {
-      const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
-      httpError = new HttpError(503, RPC_UNAVAILABLE, errorMessage(error), { 'retry-after': String(retryAfter) });
-    }
-    else httpError = new HttpError(400, RPC_INVALID_ARGUMENT, errorMessage(error));
-    if (httpError.status >= 500) this.options.logger.debug({ err: errorMessage(error) }, 'refused a request for load');
+    const httpError = error instanceof HttpError ? error : toHttpError(error);
+    this.options.refusals.record('http', httpError.reason, httpError.message);
     // A body that was not read to its end leaves the connection unusable for the next request.
     const unread = !request.readableEnded;
     if (unread) response.setHeader('connection', 'close');
@@ -143,13 +163,20 @@ export class OtlpHttpServer {
   }
 
   private respond(response: ServerResponse, status: number, encoding: Encoding, body: Uint8Array): void {
-    if (encoding === 'json' && status === 200 && body.length === 0) body = Buffer.from('{}');
+    if (response.headersSent) return;
     response.writeHead(status, {
       'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
       'content-length': body.length,
     });
     response.end(body);
   }
+}
+
+function toHttpError(error: unknown): HttpError {
+  const failure = classifyExportError(error);
+  const answer = FAILURE_ANSWERS[failure.kind];
+  const headers: Record<string, string> = failure.kind === 'invalid' ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
+  return new HttpError(answer.status, answer.rpcCode, failure.kind, failure.message, headers);
 }
 
 function contentEncoding(contentType: string | undefined): Encoding | undefined {
@@ -171,7 +198,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   if (contentEncodingHeader === 'gzip') stream = request.pipe(createGunzip());
   else if (contentEncodingHeader === 'deflate') stream = request.pipe(createInflate());
   else if (contentEncodingHeader !== 'identity') {
-    return Promise.reject(new HttpError(415, RPC_INVALID_ARGUMENT, `unsupported content encoding ${JSON.stringify(contentEncodingHeader)}; use gzip, deflate or none`));
+    return Promise.reject(new HttpError(415, RPC_CODE.INVALID_ARGUMENT, 'unsupported_media_type', `unsupported content encoding ${JSON.stringify(contentEncodingHeader)}; use gzip, deflate or none`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -187,11 +214,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', (error: Error) => reject(new HttpError(400, RPC_INVALID_ARGUMENT, `invalid ${contentEncodingHeader} body: ${error.message}`)));
-    request.on('aborted', () => reject(new HttpError(400, RPC_INVALID_ARGUMENT, 'the client closed the connection before the body ended')));
+    stream.on('error', (error: Error) => reject(new HttpError(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', `invalid ${contentEncodingHeader} body: ${error.message}`)));
+    request.on('aborted', () => reject(new HttpError(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'the client closed the connection before the body ended')));
   });
 }
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError(413, RPC_RESOURCE_EXHAUSTED, `request body is larger than the limit of ${limit} bytes (after decompression)`);
+  return new HttpError(413, RPC_CODE.RESOURCE_EXHAUSTED, 'too_large', `request body is larger than the limit of ${limit} bytes (after decompression)`);
 }

@@ -17,13 +17,20 @@ import { tempDirectory } from '../helpers/tmp.js';
  * add its entry here, so that every factory goes through the lifecycle contract below.
  */
 const MINIMAL_CONFIGS: Record<string, (directory: string) => unknown> = {
-  'receiver:otlp': () => ({ protocols: { http: { endpoint: '127.0.0.1:0' } } }),
+  'receiver:otlp': () => ({ protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } } }),
   'receiver:gatewaylog': (directory) => ({ include: [`${directory}/access.log`] }),
   'receiver:syslog': () => ({ tcp: { endpoint: '127.0.0.1:0' }, udp: { endpoint: '127.0.0.1:0' } }),
   'processor:detection': () => ({}),
+  'processor:probabilistic_sampler': () => ({ sampling_percentage: 10 }),
+  'processor:tail_sampling': () => ({ policies: [{ name: 'attacks', type: 'security' }] }),
+  'processor:apimetrics': () => ({}),
+  'processor:batch': () => ({}),
+  'processor:redaction': () => ({}),
+  'processor:memory_limiter': () => ({ limit_mib: 4096 }),
   'exporter:file': (directory) => ({ path: `${directory}/out.jsonl` }),
   'exporter:debug': () => ({}),
   'exporter:webhook': () => ({ endpoint: 'http://127.0.0.1:9/hook' }),
+  'exporter:otlp': () => ({ endpoint: '127.0.0.1:9', tls: { insecure: true } }),
 };
 
 const discard: PipelineInput = { consume: async () => undefined, workerStages: [] };

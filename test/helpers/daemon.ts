@@ -51,9 +51,12 @@ export class Daemon {
     });
   }
 
-  /** Writes the config into a fresh directory and starts the daemon there; resolves once it logged "ready". */
-  static async start(config: string, options: { env?: NodeJS.ProcessEnv; files?: Record<string, string> } = {}): Promise<Daemon> {
-    const directory = tempDirectory('watchpost-daemon-');
+  /**
+   * Writes the config into a fresh directory (or into `directory`, which the caller then removes)
+   * and starts the daemon there; resolves once it logged "ready".
+   */
+  static async start(config: string, options: { env?: NodeJS.ProcessEnv; files?: Record<string, string>; directory?: string } = {}): Promise<Daemon> {
+    const directory = options.directory ? { path: options.directory, cleanup: () => undefined } : tempDirectory('watchpost-daemon-');
     writeFileSync(join(directory.path, 'config.yaml'), config);
     for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory.path, name), content);
     const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', '--config', 'config.yaml'], {

@@ -1221,6 +1221,14 @@ export const otlpDescriptor = {
                   "id": 3
                 }
               }
+            },
+            "RetryInfo": {
+              "fields": {
+                "retryDelay": {
+                  "type": "google.protobuf.Duration",
+                  "id": 1
+                }
+              }
             }
           }
         },
@@ -1234,6 +1242,18 @@ export const otlpDescriptor = {
                 },
                 "value": {
                   "type": "bytes",
+                  "id": 2
+                }
+              }
+            },
+            "Duration": {
+              "fields": {
+                "seconds": {
+                  "type": "int64",
+                  "id": 1
+                },
+                "nanos": {
+                  "type": "int32",
                   "id": 2
                 }
               }

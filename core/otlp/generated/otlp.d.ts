@@ -991,6 +991,19 @@ export namespace google {
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): google.rpc.Status;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
+
+        interface IRetryInfo {
+            retryDelay?: (google.protobuf.IDuration|null);
+        }
+
+        class RetryInfo implements IRetryInfo {
+            constructor(p?: google.rpc.IRetryInfo);
+            public retryDelay?: (google.protobuf.IDuration|null);
+            public static create(properties?: google.rpc.IRetryInfo): google.rpc.RetryInfo;
+            public static encode(m: google.rpc.IRetryInfo, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): google.rpc.RetryInfo;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
     }
 
     namespace protobuf {
@@ -1007,6 +1020,21 @@ export namespace google {
             public static create(properties?: google.protobuf.IAny): google.protobuf.Any;
             public static encode(m: google.protobuf.IAny, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): google.protobuf.Any;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface IDuration {
+            seconds?: (Long|null);
+            nanos?: (number|null);
+        }
+
+        class Duration implements IDuration {
+            constructor(p?: google.protobuf.IDuration);
+            public seconds: Long;
+            public nanos: number;
+            public static create(properties?: google.protobuf.IDuration): google.protobuf.Duration;
+            public static encode(m: google.protobuf.IDuration, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): google.protobuf.Duration;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
     }

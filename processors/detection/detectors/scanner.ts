@@ -1,4 +1,5 @@
-import type { Detector } from './detector.js';
+import { AgentCache, type Detector } from './detector.js';
+import { NeedleSet } from './needles.js';
 import type { EventView } from '../view.js';
 
 /**
@@ -16,19 +17,25 @@ export const SCANNER_AGENTS = [
   'pmafind', 'censysinspect', 'netcraftsurvey', 'internet-measurement', 'l9explore', 'l9tcpid', 'expanse',
 ];
 
+/** Paths that only scanners request, lower-case: their own calling cards and probes for well-known backdoors. */
+export const SCANNER_PATHS = ['/w00tw00t.at.', '/muieblackcat', '/nice ports,/trinity.txt.bak', '/phpmyadmin/scripts/setup.php', '/.well-known/traffic-advice.php', '/hnap1', '/boaform/admin/formlogin', '/cgi-bin/luci/;stok=', '/vendor/phpunit/phpunit/src/util/php/eval-stdin.php'];
+
+const AGENT_SET = new NeedleSet(SCANNER_AGENTS);
+const agents = new AgentCache();
+
 export function detectScannerAgent(agent: string): string | undefined {
   if (agent.length === 0) return undefined;
-  for (const name of SCANNER_AGENTS) {
-    if (agent.indexOf(name) >= 0) return name.trim().replace(/\/$/, '');
-  }
-  return undefined;
+  return AGENT_SET.first(agent)?.trim().replace(/\/$/, '');
 }
 
 export const scannerAgent: Detector = {
   name: 'scanner_user_agent',
-  description: 'User agents of vulnerability scanners, fuzzers and brute-force tools.',
+  description: 'User agents of vulnerability scanners, fuzzers and brute-force tools, and paths only scanners request.',
   detect: (view: EventView) => {
-    const found = detectScannerAgent(view.userAgent);
-    return found ? `user_agent.original: ${found}` : undefined;
+    const found = agents.get(view.userAgent, detectScannerAgent);
+    if (found) return `user_agent.original: ${found}`;
+    const path = view.path;
+    const probe = SCANNER_PATHS.find((candidate) => path.startsWith(candidate));
+    return probe ? `url.path: scanner probe ${probe}` : undefined;
   },
 };

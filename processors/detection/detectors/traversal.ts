@@ -1,46 +1,112 @@
-import type { Detector } from './detector.js';
+import { AgentCache, inspectValues, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { NeedleSet } from './needles.js';
 
 /*
- * Path traversal: `../` sequences that climb out of the served directory, and references to
- * system files that no web request needs. Backslashes are read as slashes, as Windows servers do.
+ * Path traversal and local file inclusion: `../` sequences that climb out of the served
+ * directory, and references to operating-system files that no web request needs. Backslashes are
+ * read as slashes, as Windows servers do; every check is a substring search.
  */
 
-const SYSTEM_FILES = [
-  'etc/passwd', 'etc/shadow', 'etc/hosts', 'etc/group', 'etc/issue', 'etc/hostname', 'proc/self/', 'proc/version',
-  'windows/win.ini', 'win.ini', 'boot.ini', 'windows/system32', 'winnt/', 'inetpub/', 'system32/drivers/etc',
-  'var/log/', 'usr/local/etc', 'bin/sh', 'bin/bash', 'web-inf/web.xml',
+/**
+ * Operating-system paths, lower-case, without the leading slash. A match must start at a path
+ * boundary, and an entry without a trailing slash must end at one, so `etc/passwd` matches
+ * `/etc/passwd` and `etc/passwd%00.png` but not `etc/passwords.html`.
+ */
+const SYSTEM_PATHS = [
+  'etc/passwd', 'etc/shadow', 'etc/group', 'etc/groups', 'etc/gshadow', 'etc/hosts', 'etc/hostname', 'etc/issue', 'etc/motd',
+  'etc/subuid', 'etc/subgid', 'etc/sudoers', 'etc/crontab', 'etc/fstab', 'etc/mtab', 'etc/resolv.conf', 'etc/shells', 'etc/profile',
+  'etc/environment', 'etc/os-release', 'etc/lsb-release', 'etc/redhat-release', 'etc/debian_version', 'etc/f5-release', 'etc/ssh/',
+  'etc/apache2/', 'etc/httpd/', 'etc/nginx/', 'etc/mysql/', 'etc/my.cnf', 'etc/php', 'etc/security/', 'etc/pam.d/', 'etc/init.d/',
+  'etc/systemd/', 'etc/kubernetes/', 'etc/docker/', 'etc/ssl/private', 'etc/master.passwd', 'etc/inetd.conf', 'etc/network/interfaces',
+  'proc/self/', 'proc/version', 'proc/cpuinfo', 'proc/meminfo', 'proc/net/', 'proc/sys/', 'proc/mounts', 'proc/cmdline',
+  'proc/1/', 'sys/class', 'sys/kernel/', 'sys/devices/', 'sys/firmware/', 'root/', 'var/log/', 'var/run/secrets', 'var/lib/mysql',
+  'var/spool/cron', 'var/mail/', 'usr/local/etc/', 'usr/local/apps/', 'bin/sh', 'bin/bash', 'bin/busybox', 'bin/id', 'dev/tcp/',
+  '.ssh/id_rsa', '.ssh/id_dsa', '.ssh/id_ecdsa', '.ssh/id_ed25519', '.ssh/authorized_keys', '.ssh/known_hosts', '.aws/credentials',
+  '.aws/config', '.docker/config.json', '.docker/secrets', '.kube/config', '.bash_history', '.zsh_history', '.netrc', '.pgpass',
+  '.git-credentials', '.mysql_history',
+  'windows/win.ini', 'win.ini', 'boot.ini', 'windows/system.ini', 'windows/system32/', 'winnt/win.ini', 'winnt/system32/',
+  'system32/drivers/etc', 'windows/repair/', 'windows/panther/', 'inetpub/wwwroot/', 'autoexec.bat', 'web-inf/web.xml', 'meta-inf/manifest.mf',
 ];
+
+const BOUNDARY_BEFORE = new Set(['/', ' ', '=', ':', "'", '"', '(', ',', ';', '|', '>', '<', '@', '`']);
+
+/** Entries too common as route names to count in the URL path itself; they still count in parameters. */
+const VALUE_ONLY = new Set(['root/']);
+
+const SYSTEM_PATH_SET = new NeedleSet(SYSTEM_PATHS);
+
+/** Finds a system path in slash-normalized text; returns it or undefined. */
+export function findSystemPath(text: string, inUrlPath = false): string | undefined {
+  let found: string | undefined;
+  SYSTEM_PATH_SET.scan(text, ({ needle, start }) => {
+    const path = SYSTEM_PATHS[needle];
+    if (inUrlPath && VALUE_ONLY.has(path)) return false;
+    const before = start === 0 ? '/' : text[start - 1];
+    if (!BOUNDARY_BEFORE.has(before) && !(path.startsWith('.') && start > 0)) return false;
+    const after = text[start + path.length];
+    if (path.endsWith('/') || after === undefined || !/[a-z0-9_]/.test(after)) found = path.replace(/\/$/, '');
+    return found !== undefined;
+  });
+  return found;
+}
+
+function slashed(value: string): string {
+  let text = value.indexOf('\\') >= 0 ? value.replaceAll('\\', '/') : value;
+  if (text.indexOf('//') >= 0) text = text.replace(/\/{2,}/g, '/');
+  if (text.indexOf('/./') >= 0) text = text.replaceAll('/./', '/');
+  return text;
+}
 
 function countClimbs(value: string): number {
   let count = 0;
   for (let at = value.indexOf('../'); at >= 0; at = value.indexOf('../', at + 2)) count++;
-  if (value.endsWith('/..')) count++;
+  if (value.endsWith('/..') || value === '..') count++;
   return count;
 }
 
-/** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectTraversal(value: string, isParameter: boolean): string | undefined {
+/** Checks a decoded, lower-cased parameter or header value; returns what was found, or undefined. */
+export function detectTraversal(value: string): string | undefined {
   if (value.length < 3) return undefined;
-  const slashed = value.indexOf('\\') >= 0 ? value.split('\\').join('/') : value;
-  const climbs = countClimbs(slashed);
-  const systemFile = SYSTEM_FILES.find((file) => slashed.indexOf(file) >= 0);
-  if (climbs >= 2) return `${climbs} parent-directory steps${systemFile ? ` to ${systemFile}` : ''}`;
-  if (climbs === 1 && (systemFile || slashed.startsWith('../'))) return `parent-directory step${systemFile ? ` to ${systemFile}` : ''}`;
-  if (systemFile && isParameter && (slashed.startsWith('/') || /^[a-z]:\//.test(slashed) || slashed.startsWith('file:'))) return `absolute path to ${systemFile}`;
+  const text = slashed(value);
+  const climbs = countClimbs(text);
+  const systemPath = findSystemPath(text);
+  if (climbs >= 2) return `${climbs} parent-directory steps${systemPath ? ` to ${systemPath}` : ''}`;
+  if (climbs === 1 && (systemPath || text.startsWith('../'))) return `parent-directory step${systemPath ? ` to ${systemPath}` : ''}`;
+  if (systemPath) return `system file ${systemPath}`;
   return undefined;
 }
 
-function inspect(values: Inspected[], isParameter: boolean): string | undefined {
-  for (const { location, value } of values) {
-    const found = detectTraversal(value, isParameter);
-    if (found) return `${location}: ${found}`;
-  }
+/**
+ * Checks the request path, raw and decoded. Clients resolve `..` segments before sending, so any
+ * that remain were put there on purpose. An encoded `?` ending the path confuses servers that
+ * decode before routing.
+ */
+export function detectPathTraversal(rawPath: string, path: string): string | undefined {
+  const text = slashed(path);
+  const segments = text.split('/');
+  const climb = segments.find((segment) => segment === '..' || segment.startsWith('..;') || segment === '...' || segment === '....');
+  const systemPath = findSystemPath(text, true);
+  if (climb) return `parent-directory segment "${climb}"${systemPath ? ` to ${systemPath}` : ''}`;
+  if (systemPath) return `system file ${systemPath}`;
+  if (/^\/?[a-z]:\//.test(text)) return 'windows drive path';
+  // An encoded `?` closing the path cuts off what a rewrite rule appends to it (the Apache mod_rewrite confusion attacks).
+  const lower = rawPath.toLowerCase();
+  if (lower.endsWith('%3f') || lower.endsWith('%253f')) return 'encoded question mark ending the path';
   return undefined;
+}
+
+const agents = new AgentCache();
+
+function inspect(values: Inspected[]): string | undefined {
+  return inspectValues(values, detectTraversal, agents);
 }
 
 export const pathTraversal: Detector = {
   name: 'path_traversal',
-  description: 'Parent-directory climbs and system file references in the path and query parameters.',
-  detect: (view: EventView) => inspect([{ location: 'url.path', value: view.path }], false) ?? inspect(view.query, true),
+  description: 'Parent-directory climbs and operating-system file references in the path, parameters, cookies and headers.',
+  detect: (view: EventView) => {
+    const inPath = detectPathTraversal(view.event['url.path'] ?? '', view.path);
+    return inPath ? `url.path: ${inPath}` : inspect(view.inputs);
+  },
 };

@@ -2,14 +2,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { childPath, parseConfigYaml, type ConfigIssue, type ConfigNode, type MapNode } from '../../../core/config/node.js';
 import {
-  anyValue, boolean, duration, integer, list, object, ParseContext, record, string, union, unknownKey, type Infer,
+  anyValue, boolean, duration, integer, list, number, object, ParseContext, record, string, union, unknownKey, type Infer,
 } from '../../../core/config/schema.js';
 import { CONFIDENCES, SEVERITIES } from '../../../core/data/finding.js';
 import { parseCidr } from '../../../core/cidr.js';
 import { DETECTORS } from '../detectors/index.js';
-import { EVENT_FIELDS } from '../event.js';
+import { EVENT_FIELDS, HEADER_FIELD_PREFIX, SECRET_HEADERS } from '../event.js';
 import { checkRegexSafety } from './regex.js';
-import type { Condition, FieldCondition, Rule, RuleSet } from './types.js';
+import type { ApiSpecCheck, Condition, FieldCondition, Rule, RuleSet, RuleTest, ShareRequirement, Trigger } from './types.js';
 
 const DEFAULT_SUPPRESS_MS = 10 * 60_000;
 
@@ -22,7 +22,28 @@ const testSchema = object({
   name: string(),
   events: list(record(anyValue()), { minItems: 1 }),
   expect_findings: integer({ min: 0 }),
+  expect: record(anyValue()),
+  openapi: anyValue(),
 }, { required: ['name', 'events', 'expect_findings'] });
+
+const bucketSchema = object({
+  capacity: integer({ min: 1 }),
+  leak_rate: number({ min: 0, exclusiveMin: true }),
+}, { required: ['capacity', 'leak_rate'] });
+
+const sequenceSchema = object({
+  within: duration({ min: 1 }),
+  steps: list(anyValue(), { minItems: 2 }),
+}, { required: ['within', 'steps'] });
+
+const baselineSchema = object({
+  metric: string({ enum: ['error_rate', 'latency', 'response_size'] as const }),
+  interval: duration({ min: 1000 }),
+  min_volume: integer({ min: 1 }),
+  factor: number({ min: 1 }),
+  warmup: integer({ min: 1 }),
+  min_value: number({ min: 0 }),
+}, { required: ['metric'] });
 
 const ruleSchema = object({
   id: string({ check: (text) => (/^[a-z0-9][a-z0-9_.-]*$/.test(text) ? undefined : `must be lower-case letters, digits, ".", "_" or "-", got ${JSON.stringify(text)}`) }),
@@ -38,6 +59,11 @@ const ruleSchema = object({
   window: duration({ min: 0 }),
   threshold: integer({ min: 1 }),
   distinct: string(),
+  share: anyValue(),
+  sequential: integer({ min: 2 }),
+  bucket: bucketSchema,
+  sequence: sequenceSchema,
+  baseline: baselineSchema,
   suppress: duration({ min: 0 }),
   action: actionSchema,
   tests: list(testSchema),
@@ -116,18 +142,27 @@ export function loadRules(paths: string[], disabled: string[] = []): RuleSet {
   return set;
 }
 
+type ParsedRule = Infer<typeof ruleSchema>;
+
 function parseRule(node: ConfigNode, file: string, set: RuleSet, context: ParseContext): Rule | undefined {
   const before = context.issues.length;
-  const parsed = ruleSchema.parse(node, context) as Infer<typeof ruleSchema> | undefined;
+  const parsed = ruleSchema.parse(node, context) as ParsedRule | undefined;
+  // The condition is checked even when other keys are invalid, so that one run lists every problem.
+  const whenNode = node.kind === 'map' ? node.entries.get('when') : undefined;
+  const when = whenNode ? parseCondition(whenNode, set, context) : undefined;
   if (!parsed || node.kind !== 'map') return undefined;
-  const when = parseCondition(node.entries.get('when') as ConfigNode, set, context);
   const groupBy = parsed.group_by ?? ['client.address'];
-  for (const [index, field] of groupBy.entries()) checkField(field, childPath(childPath(node.path, 'group_by'), index), node, context);
-  if (parsed.distinct) checkField(parsed.distinct, childPath(node.path, 'distinct'), node, context);
-  if ((parsed.threshold ?? 1) > 1 && !parsed.window) {
-    context.report(node, 'WP_ERR_RULE_INVALID', `rule "${parsed.id}" has threshold ${parsed.threshold} but no window; add a window such as 1m`);
-  }
-  if (!when || context.issues.length > before) return undefined;
+  const groupNode = node.entries.get('group_by');
+  for (const [index, field] of groupBy.entries()) checkKeyField(field, groupNode?.kind === 'seq' ? groupNode.items[index] : node, context);
+  const trigger = parseTrigger(parsed, node, set, context);
+  const tests = (parsed.tests ?? []).map((test): RuleTest => ({
+    name: test.name as string,
+    events: test.events as Record<string, unknown>[],
+    expect_findings: test.expect_findings as number,
+    expect: test.expect as Record<string, unknown> | undefined,
+    openapi: test.openapi,
+  }));
+  if (!when || !trigger || context.issues.length > before) return undefined;
   return {
     id: parsed.id as string,
     name: parsed.name as string,
@@ -139,24 +174,94 @@ function parseRule(node: ConfigNode, file: string, set: RuleSet, context: ParseC
     tags: parsed.tags ?? [],
     when,
     group_by: groupBy,
-    window: parsed.window ?? 0,
-    threshold: parsed.threshold ?? 1,
-    distinct: parsed.distinct,
+    trigger,
     suppress: parsed.suppress ?? DEFAULT_SUPPRESS_MS,
     action: parsed.action ? { type: parsed.action.type as NonNullable<Rule['action']>['type'], duration_seconds: parsed.action.duration !== undefined ? parsed.action.duration / 1000 : undefined } : undefined,
-    tests: (parsed.tests ?? []).map((test) => ({ name: test.name as string, events: test.events as Record<string, unknown>[], expect_findings: test.expect_findings as number })),
+    tests,
     source: { file, line: node.line },
   };
 }
 
-function checkField(field: string, path: string, node: ConfigNode, context: ParseContext): void {
-  if (!Object.hasOwn(EVENT_FIELDS, field)) {
-    context.report({ path, file: node.file, line: node.line }, 'WP_ERR_RULE_INVALID', `unknown event field "${field}"; known fields: ${Object.keys(EVENT_FIELDS).join(', ')}`);
+/** Reads the rule's stateful part: at most one of window/threshold/distinct, bucket, sequence or baseline. */
+function parseTrigger(parsed: ParsedRule, node: MapNode, set: RuleSet, context: ParseContext): Trigger | undefined {
+  const windowKeys = ['window', 'threshold', 'distinct', 'share', 'sequential'].filter((key) => node.entries.has(key));
+  const kinds = [windowKeys.length > 0 ? 'window' : '', ...['bucket', 'sequence', 'baseline'].filter((key) => node.entries.has(key))].filter(Boolean);
+  if (kinds.length > 1) return context.report(node, 'WP_ERR_RULE_INVALID', `rule "${parsed.id}" combines ${kinds.join(' and ')}; a rule has one of window/threshold, bucket, sequence or baseline`);
+  if (parsed.bucket) return { kind: 'bucket', capacity: parsed.bucket.capacity as number, leakRate: parsed.bucket.leak_rate as number };
+  if (parsed.sequence) return parseSequence(parsed.sequence, node.entries.get('sequence') as MapNode, set, context);
+  if (parsed.baseline) {
+    const baseline = parsed.baseline;
+    const metric = baseline.metric as 'error_rate' | 'latency' | 'response_size';
+    return {
+      kind: 'baseline',
+      metric,
+      interval: baseline.interval ?? 60_000,
+      minVolume: baseline.min_volume ?? 50,
+      factor: baseline.factor ?? 3,
+      warmup: baseline.warmup ?? 10,
+      minValue: baseline.min_value ?? (metric === 'error_rate' ? 0.05 : 0),
+    };
+  }
+  const threshold = parsed.threshold ?? 1;
+  const share = node.entries.has('share') ? parseShare(node.entries.get('share') as ConfigNode, set, context) : undefined;
+  if (node.entries.has('share') && !share) return undefined;
+  if (parsed.distinct !== undefined) {
+    checkKeyField(parsed.distinct, node.entries.get('distinct') as ConfigNode, context);
+    if (!parsed.window) return context.report(node, 'WP_ERR_RULE_INVALID', `rule "${parsed.id}" counts distinct ${parsed.distinct} but has no window; add a window such as 10m`);
+    return { kind: 'distinct', field: parsed.distinct, window: parsed.window, threshold, share, sequential: parsed.sequential };
+  }
+  if (parsed.sequential !== undefined) return context.report(node, 'WP_ERR_RULE_INVALID', `rule "${parsed.id}" has sequential but no distinct field; sequential counts consecutive distinct values`);
+  if (threshold > 1 || share) {
+    if (!parsed.window) return context.report(node, 'WP_ERR_RULE_INVALID', `rule "${parsed.id}" has threshold ${threshold} but no window; add a window such as 1m`);
+    return { kind: 'count', window: parsed.window, threshold, share };
+  }
+  return { kind: 'single' };
+}
+
+function parseShare(node: ConfigNode, set: RuleSet, context: ParseContext): ShareRequirement | undefined {
+  const parsed = object({ when: anyValue(), min: number({ min: 0, max: 1 }) }, { required: ['when', 'min'] }).parse(node, context);
+  if (!parsed || node.kind !== 'map') return undefined;
+  const when = parseCondition(node.entries.get('when') as ConfigNode, set, context);
+  return when ? { when, min: parsed.min as number } : undefined;
+}
+
+function parseSequence(parsed: { within?: number; steps?: unknown[] }, node: MapNode, set: RuleSet, context: ParseContext): Trigger | undefined {
+  const stepsNode = node.entries.get('steps');
+  if (stepsNode?.kind !== 'seq') return undefined;
+  const steps: { when: Condition; count: number }[] = [];
+  const stepSchema = object({ when: anyValue(), count: integer({ min: 1 }) }, { required: ['when'] });
+  for (const stepNode of stepsNode.items) {
+    const step = stepSchema.parse(stepNode, context);
+    if (!step || stepNode.kind !== 'map') return undefined;
+    const when = parseCondition(stepNode.entries.get('when') as ConfigNode, set, context);
+    if (!when) return undefined;
+    steps.push({ when, count: step.count ?? 1 });
+  }
+  return { kind: 'sequence', within: parsed.within as number, steps };
+}
+
+/** Reports whether a rule may name the field: an event field or `http.request.header.<name>`. */
+function isKnownField(field: string): boolean {
+  return Object.hasOwn(EVENT_FIELDS, field) || (field.startsWith(HEADER_FIELD_PREFIX) && field.length > HEADER_FIELD_PREFIX.length);
+}
+
+function checkField(field: string, where: Pick<ConfigNode, 'path' | 'file' | 'line'>, context: ParseContext): void {
+  if (!isKnownField(field)) {
+    context.report(where, 'WP_ERR_RULE_INVALID', `unknown event field "${field}"; known fields: ${Object.keys(EVENT_FIELDS).join(', ')}, ${HEADER_FIELD_PREFIX}<name>`);
   }
 }
 
-const COMBINATORS = ['all', 'any', 'not', 'detector', 'macro'];
+/** Checks a field whose values become finding keys or distinct values; secrets may not, since findings leave the daemon. */
+function checkKeyField(field: string, where: Pick<ConfigNode, 'path' | 'file' | 'line'>, context: ParseContext): void {
+  checkField(field, where, context);
+  if (field.startsWith(HEADER_FIELD_PREFIX) && SECRET_HEADERS.has(field.slice(HEADER_FIELD_PREFIX.length))) {
+    context.report(where, 'WP_ERR_RULE_INVALID', `"${field}" carries credentials and cannot be a key or distinct field; use api_key.fingerprint or user.id`);
+  }
+}
+
+const COMBINATORS = ['all', 'any', 'not', 'detector', 'macro', 'api_spec'];
 const FIELD_OPERATORS = ['equals', 'in', 'in_list', 'contains', 'starts_with', 'ends_with', 'regex', 'cidr', 'exists', 'gt', 'gte', 'lt', 'lte'];
+const API_SPEC_CHECKS: readonly ApiSpecCheck[] = ['undocumented', 'deprecated', 'documented'];
 const fieldConditionSchema = object({
   field: string(),
   equals: union(string({ allowEmpty: true }), anyValue()),
@@ -177,7 +282,7 @@ const fieldConditionSchema = object({
 
 /** Validates a condition node and returns it as plain data; reports problems with their lines. */
 export function parseCondition(node: ConfigNode, set: RuleSet, context: ParseContext): Condition | undefined {
-  if (node.kind !== 'map') return context.invalid(node, 'a condition map (field, all, any, not, detector or macro)');
+  if (node.kind !== 'map') return context.invalid(node, 'a condition map (field, all, any, not, detector, macro or api_spec)');
   const keys = [...node.entries.keys()];
   const combinator = keys.find((key) => COMBINATORS.includes(key));
   if (combinator) {
@@ -207,6 +312,10 @@ function parseCombinator(key: string, value: ConfigNode, set: RuleSet, context: 
     if (!DETECTORS.has(name)) return context.report(value, 'WP_ERR_RULE_INVALID', `unknown detector "${name}"; known detectors: ${[...DETECTORS.keys()].join(', ')}`);
     return { detector: name };
   }
+  if (key === 'api_spec') {
+    if (!API_SPEC_CHECKS.includes(name as ApiSpecCheck)) return context.report(value, 'WP_ERR_RULE_INVALID', `api_spec must be one of ${API_SPEC_CHECKS.join(', ')}, got ${JSON.stringify(name)}`);
+    return { api_spec: name as ApiSpecCheck };
+  }
   if (!Object.hasOwn(set.macros, name)) return context.report(value, 'WP_ERR_RULE_INVALID', `unknown macro "${name}"; define it under macros:`);
   return { macro: name };
 }
@@ -228,7 +337,7 @@ function parseFieldCondition(node: MapNode, set: RuleSet, context: ParseContext)
   const parsed = fieldConditionSchema.parse(node, context) as Infer<typeof fieldConditionSchema> | undefined;
   if (!parsed) return undefined;
   const field = parsed.field as string;
-  checkField(field, childPath(node.path, 'field'), node, context);
+  checkField(field, node.entries.get('field') as ConfigNode, context);
   const operators = [...node.entries.keys()].filter((key) => FIELD_OPERATORS.includes(key));
   if (operators.length === 0) context.report(node, 'WP_ERR_RULE_INVALID', `condition on "${field}" needs an operator: ${FIELD_OPERATORS.join(', ')}`);
   const condition: FieldCondition = { field, ignore_case: parsed.ignore_case };

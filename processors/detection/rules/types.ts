@@ -7,7 +7,11 @@ export type Condition =
   | { not: Condition }
   | { detector: string }
   | { macro: string }
+  | { api_spec: ApiSpecCheck }
   | FieldCondition;
+
+/** What the `api_spec` condition checks against the configured OpenAPI document. */
+export type ApiSpecCheck = 'undocumented' | 'deprecated' | 'documented';
 
 export interface FieldCondition {
   field: string;
@@ -29,6 +33,80 @@ export interface FieldCondition {
   ignore_case?: boolean;
 }
 
+/** At least `min` (0 to 1) of the counted events, or of the distinct values' latest events, must also match `when`. */
+export interface ShareRequirement {
+  when: Condition;
+  min: number;
+}
+
+/** Every matching event raises a finding. */
+export interface SingleTrigger {
+  kind: 'single';
+}
+
+/** `threshold` matching events within a sliding `window` on event time. */
+export interface CountTrigger {
+  kind: 'count';
+  /** Milliseconds. */
+  window: number;
+  threshold: number;
+  share?: ShareRequirement;
+}
+
+/** `threshold` distinct values of `field` within a sliding `window`. */
+export interface DistinctTrigger {
+  kind: 'distinct';
+  field: string;
+  /** Milliseconds. */
+  window: number;
+  threshold: number;
+  share?: ShareRequirement;
+  /**
+   * At least this many of the distinct values are consecutive integers (`41, 42, 43`), the mark of
+   * an enumeration. When both `share` and `sequential` are set, either one is enough.
+   */
+  sequential?: number;
+}
+
+/** A leaky bucket per key: each event adds one; the level drains at `leak_rate`; going over `capacity` fires. */
+export interface BucketTrigger {
+  kind: 'bucket';
+  capacity: number;
+  /** Events per second. */
+  leakRate: number;
+}
+
+/** Steps in order for the same key within `within`; a later step's event before its turn starts over. */
+export interface SequenceTrigger {
+  kind: 'sequence';
+  /** Milliseconds from the first counted event to the last step. */
+  within: number;
+  steps: { when: Condition; count: number }[];
+}
+
+export type BaselineMetric = 'error_rate' | 'latency' | 'response_size';
+
+/**
+ * Per key (usually a route), a metric over fixed intervals of event time compared with its own
+ * history: it fires when an interval's value exceeds both `factor` times the learned mean and
+ * the mean plus three standard deviations, and is at least `min_value`.
+ */
+export interface BaselineTrigger {
+  kind: 'baseline';
+  metric: BaselineMetric;
+  /** Interval length, milliseconds. */
+  interval: number;
+  /** Events an interval needs before it is judged or learned from. */
+  minVolume: number;
+  factor: number;
+  /** Intervals learned before judging starts. */
+  warmup: number;
+  /** The smallest value that can fire: a share for error_rate, seconds for latency, bytes for response_size. */
+  minValue: number;
+}
+
+export type Trigger = SingleTrigger | CountTrigger | DistinctTrigger | BucketTrigger | SequenceTrigger | BaselineTrigger;
+
 /** A validated rule, as plain data that can cross into worker threads. */
 export interface Rule {
   id: string;
@@ -42,12 +120,7 @@ export interface Rule {
   when: Condition;
   /** Event fields whose values make the finding's key; default `client.address`. */
   group_by: string[];
-  /** Sliding window on event time, in milliseconds; 0 means each matching event counts alone. */
-  window: number;
-  /** Events (or distinct values) within the window that make a finding; 1 means every match does. */
-  threshold: number;
-  /** When set, the threshold counts distinct values of this field instead of events. */
-  distinct?: string;
+  trigger: Trigger;
   /** After a finding, further matches for the same key are counted into it for this long, in milliseconds. */
   suppress: number;
   action?: SuggestedAction;
@@ -60,8 +133,12 @@ export interface RuleTest {
   name: string;
   /** Events as field maps; `time` may be an RFC 3339 string or milliseconds and defaults to one second apart. */
   events: Record<string, unknown>[];
-  /** Findings the events must produce for this rule. */
+  /** Findings (`status: new`) the events must produce for this rule. */
   expect_findings: number;
+  /** Fields the first finding must have, such as `{ count: 10, "key.client.address": 203.0.113.7 }`. */
+  expect?: Record<string, unknown>;
+  /** An OpenAPI document for this test, inline, for rules using `api_spec`. */
+  openapi?: unknown;
 }
 
 /** Everything the rule files define: rules, plus the named lists and macros conditions refer to. */

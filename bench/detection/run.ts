@@ -1,0 +1,181 @@
+/*
+ * Detection quality and speed on the labelled request corpus (test/fixtures/detection/attacks):
+ *
+ * 1. Watchpost's single-request rules of the default pack judge every row. Posture rules
+ *    (credentials in the URL, weak JWTs) are left out, since they report hygiene, not attacks.
+ * 2. The same requests go through nginx with ModSecurity and the OWASP Core Rule Set (Debian's
+ *    packages, paranoia level 1) on 127.0.0.1, when those packages are installed.
+ * 3. Recall per attack class and the false-positive rate on benign rows are printed side by side,
+ *    split by where the rows come from (CRS's own regression tests favour CRS).
+ * 4. Stateless matching speed in this thread, which is what one worker thread does, on the corpus
+ *    and on the replay fixture's access log (mostly benign traffic).
+ *
+ * usage: npm run bench:detection -- [--seconds 10] [--no-crs] [--json results.json]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { availableParallelism, cpus } from 'node:os';
+import { defaultRulesPath } from '../../core/paths.js';
+import { loadRules } from '../../processors/detection/rules/load.js';
+import { DetectionStage, type EventMatch } from '../../processors/detection/worker.js';
+import { eventFromFields, type HttpEvent } from '../../processors/detection/event.js';
+import { labeledRequests, requestFields, type LabeledRequest } from '../../test/helpers/attack-corpus.js';
+import { CrsServer, crsUnavailable, crsVersion, requestTarget } from './crs.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, 'no-crs': { type: 'boolean', default: false }, json: { type: 'string' } } });
+const seconds = Number(values.seconds);
+
+/** Rewrites a row's target the way `requestTarget` sends it to nginx, so both sides judge the same request. */
+function sentRow(row: LabeledRequest): LabeledRequest {
+  return { ...row, uri: requestTarget(row.uri) };
+}
+
+const rows = labeledRequests().map(sentRow);
+const rules = loadRules([defaultRulesPath()]);
+const stage = new DetectionStage({ rules, markAttribute: '', apiKeyHashKey: 'bench' });
+const attackRules = new Set(rules.rules.map((rule, index) => (rule.trigger.kind === 'single' && !rule.tags.includes('posture') ? index : -1)).filter((index) => index >= 0));
+const events: HttpEvent[] = rows.map((row) => eventFromFields(requestFields(row), Date.UTC(2024, 0, 1), stage.extractOptions));
+
+const ACCESS_LOG = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'detection', 'replay', 'access.log');
+/** nginx "combined" lines whose request line has no spaces in the target. */
+const COMBINED = /^(\S+) \S+ \S+ \[[^\]]+\] "(\S+) (\S+) HTTP\/[0-9.]+" (\d{3}) (\d+) "[^"]*" "([^"]*)"/;
+
+/** Events of the replay fixture's access log: mostly benign browsing and API calls, some attacks. */
+function accessLogEvents(): HttpEvent[] {
+  const parsed: HttpEvent[] = [];
+  for (const line of readFileSync(ACCESS_LOG, 'utf8').split('\n')) {
+    const match = COMBINED.exec(line);
+    if (!match) continue;
+    const [, address, method, target, status, bytes, agent] = match;
+    const question = target.indexOf('?');
+    const fields: Record<string, unknown> = {
+      'client.address': address, 'http.request.method': method, 'url.path': question >= 0 ? target.slice(0, question) : target,
+      'http.response.status_code': Number(status), 'http.response.body.size': Number(bytes), 'user_agent.original': agent,
+    };
+    if (question >= 0) fields['url.query'] = target.slice(question + 1);
+    parsed.push(eventFromFields(fields, Date.UTC(2024, 0, 1), stage.extractOptions));
+  }
+  return parsed;
+}
+
+function watchpostVerdicts(): boolean[] {
+  return events.map((event) => {
+    const matches: EventMatch[] = [];
+    stage.evaluate(event, matches);
+    return matches.some((match) => match.rules.some((index) => attackRules.has(index)));
+  });
+}
+
+async function crsVerdicts(): Promise<boolean[] | string> {
+  if (values['no-crs']) return 'skipped (--no-crs)';
+  const problem = crsUnavailable();
+  if (problem) return `skipped: ${problem}`;
+  const server = await CrsServer.start();
+  try {
+    const verdicts = await server.judge(rows.map((row) => ({
+      id: `r${row.row}`, method: row.method, target: row.uri, userAgent: row.userAgent && row.userAgent !== '-' ? row.userAgent : undefined, headers: row.headers,
+    })));
+    return rows.map((row) => verdicts.get(`r${row.row}`)?.detected ?? false);
+  } finally {
+    await server.stop();
+  }
+}
+
+interface Cell {
+  rows: number;
+  watchpost: number;
+  crs: number;
+}
+
+function tabulate(watchpost: boolean[], crs: boolean[] | undefined): Map<string, Cell> {
+  const table = new Map<string, Cell>();
+  rows.forEach((row, index) => {
+    for (const key of [`${row.label}|all`, `${row.label}|${row.sourceKind}`, ...(row.sourceKind === 'crs' ? [] : [`${row.label}|not-crs`])]) {
+      const cell = table.get(key) ?? { rows: 0, watchpost: 0, crs: 0 };
+      cell.rows++;
+      if (watchpost[index]) cell.watchpost++;
+      if (crs?.[index]) cell.crs++;
+      table.set(key, cell);
+    }
+  });
+  return table;
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)}%`;
+}
+
+function printTable(table: Map<string, Cell>, withCrs: boolean): void {
+  const columns = ['class', 'rows', 'Watchpost recall', ...(withCrs ? ['CRS recall'] : []), 'rows not from CRS tests', 'Watchpost', ...(withCrs ? ['CRS'] : [])];
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`|${columns.map(() => ' --- ').join('|')}|`);
+  const labels = [...new Set(rows.map((row) => row.label))].filter((label) => label !== 'benign').sort();
+  for (const label of labels) {
+    const all = table.get(`${label}|all`) as Cell;
+    const other = table.get(`${label}|not-crs`) ?? { rows: 0, watchpost: 0, crs: 0 };
+    const cells = [label, String(all.rows), percent(all.watchpost, all.rows)];
+    if (withCrs) cells.push(percent(all.crs, all.rows));
+    cells.push(String(other.rows), percent(other.watchpost, other.rows));
+    if (withCrs) cells.push(percent(other.crs, other.rows));
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+  console.log('');
+  console.log(`| benign rows (false positives) | rows | Watchpost |${withCrs ? ' CRS |' : ''}`);
+  console.log(`| --- | --- | --- |${withCrs ? ' --- |' : ''}`);
+  for (const source of ['all', 'crs', 'libinjection']) {
+    const cell = table.get(`benign|${source}`);
+    if (!cell) continue;
+    const cells = [source, String(cell.rows), `${cell.watchpost} (${percent(cell.watchpost, cell.rows)})`];
+    if (withCrs) cells.push(`${cell.crs} (${percent(cell.crs, cell.rows)})`);
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+}
+
+/**
+ * Events per second of `evaluate` over the corpus, in this thread, for about `limit` seconds: by
+ * the wall clock, and per second of CPU time the process used, which moves less when other
+ * programs share the cores.
+ */
+function throughput(mix: HttpEvent[], limit: number): { eventsPerSecond: number; eventsPerCpuSecond: number; events: number } {
+  const warm = performance.now();
+  while (performance.now() - warm < 1000) for (const event of mix) stage.evaluate(event, []);
+  let count = 0;
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  while (performance.now() - start < limit * 1000) {
+    for (const event of mix) {
+      const matches: EventMatch[] = [];
+      stage.evaluate(event, matches);
+      count++;
+    }
+  }
+  const used = process.cpuUsage(cpu);
+  return {
+    eventsPerSecond: Math.round(count / ((performance.now() - start) / 1000)),
+    eventsPerCpuSecond: Math.round(count / ((used.user + used.system) / 1e6)),
+    events: count,
+  };
+}
+
+async function main(): Promise<void> {
+  console.log(`# detection benchmark: ${rows.length} labelled requests, ${rules.rules.length} rules (${attackRules.size} single-request attack rules)`);
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, Node ${process.version}`);
+  const watchpost = watchpostVerdicts();
+  const crs = await crsVerdicts();
+  const withCrs = Array.isArray(crs);
+  console.log(withCrs ? `ModSecurity: nginx + OWASP CRS ${crsVersion()}, paranoia level 1, anomaly threshold 5, on 127.0.0.1` : `ModSecurity: ${crs}`);
+  console.log('');
+  const table = tabulate(watchpost, withCrs ? crs : undefined);
+  printTable(table, withCrs);
+  console.log('');
+  const speed = throughput(events, seconds);
+  console.log(`stateless matching, one thread, corpus mix: ${speed.eventsPerSecond} events/s by the wall clock, ${speed.eventsPerCpuSecond} events per CPU second (${speed.events} events in about ${seconds} s)`);
+  const logSpeed = throughput(accessLogEvents(), seconds);
+  console.log(`stateless matching, one thread, access-log mix: ${logSpeed.eventsPerSecond} events/s by the wall clock, ${logSpeed.eventsPerCpuSecond} events per CPU second (${logSpeed.events} events in about ${seconds} s)`);
+  if (values.json) {
+    writeFileSync(values.json, `${JSON.stringify({ table: Object.fromEntries(table), speed, logSpeed, crs: withCrs ? crsVersion() : crs }, null, 2)}\n`);
+  }
+}
+
+await main();

@@ -1,0 +1,84 @@
+import { randomBytes, randomFillSync } from 'node:crypto';
+import Long from 'long';
+import { encodeRequest, type ExportTraceServiceRequest, type ISpan } from '../../core/otlp/codec.js';
+import { toAttributes } from '../../core/otlp/attributes.js';
+
+/*
+ * The benchmark's OTLP/protobuf traces request: one template encoded once, whose trace ids are
+ * overwritten in place before each send, so every request carries new traces without encoding
+ * on the sending side. Trace ids of attack traces start with ATTACK_PREFIX, so the sink can
+ * count them without decoding.
+ */
+
+export const TRACES_PER_REQUEST = 50;
+export const SPANS_PER_TRACE = 5;
+/** One trace per request is an attack: 2% of traces. */
+export const ATTACKS_PER_REQUEST = 1;
+export const ATTACK_PREFIX = 0xa7;
+
+function id(bytes: number): Uint8Array {
+  return Uint8Array.from(randomBytes(bytes));
+}
+
+function traceSpans(traceId: Uint8Array, attack: boolean, index: number): ISpan[] {
+  const start = Long.fromNumber(Date.UTC(2026, 11, 4, 10, 0, 0) + index, true).mul(1_000_000);
+  const root = id(8);
+  const server: ISpan = {
+    traceId, spanId: root, name: 'GET /products', kind: 2, startTimeUnixNano: start, endTimeUnixNano: start.add(12_000_000),
+    attributes: toAttributes({
+      'http.request.method': 'GET', 'url.path': '/products', 'http.route': '/products',
+      'url.query': attack ? "id=1' OR '1'='1" : `page=${index % 7}`, 'http.response.status_code': attack ? 500 : 200,
+      'client.address': attack ? '203.0.113.66' : `198.51.100.${index % 250}`, 'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64)',
+      'server.address': 'shop.example.com',
+    }),
+    status: { code: 0 },
+  };
+  const children = Array.from({ length: SPANS_PER_TRACE - 1 }, (_, child): ISpan => ({
+    traceId, spanId: id(8), parentSpanId: root, name: child % 2 === 0 ? 'SELECT products' : 'GET inventory', kind: child % 2 === 0 ? 3 : 1,
+    startTimeUnixNano: start.add(1_000_000 * (child + 1)), endTimeUnixNano: start.add(1_000_000 * (child + 2)),
+    attributes: toAttributes(child % 2 === 0 ? { 'db.system': 'postgresql', 'db.query.text': 'SELECT * FROM products WHERE page = $1' } : { 'http.request.method': 'GET', 'url.full': 'http://inventory:8080/stock' }),
+    status: { code: 0 },
+  }));
+  return [server, ...children];
+}
+
+export interface Template {
+  bytes: Buffer;
+  /** For each trace, the offsets of its trace id in `bytes`, and whether it is an attack. */
+  traces: { offsets: number[]; attack: boolean }[];
+}
+
+export function buildTemplate(): Template {
+  const ids = Array.from({ length: TRACES_PER_REQUEST }, () => id(16));
+  const request: ExportTraceServiceRequest = {
+    resourceSpans: [{
+      resource: { attributes: toAttributes({ 'service.name': 'shop-api', 'deployment.environment.name': 'bench' }) },
+      scopeSpans: [{ scope: { name: 'bench' }, spans: ids.flatMap((traceId, index) => traceSpans(traceId, index < ATTACKS_PER_REQUEST, index)) }],
+    }],
+  };
+  const bytes = Buffer.from(encodeRequest('traces', request));
+  const traces = ids.map((traceId, index) => {
+    const offsets: number[] = [];
+    for (let at = bytes.indexOf(traceId); at >= 0; at = bytes.indexOf(traceId, at + 1)) offsets.push(at);
+    if (offsets.length !== SPANS_PER_TRACE) throw new Error(`trace ${index} id found ${offsets.length} times, expected ${SPANS_PER_TRACE}`);
+    return { offsets, attack: index < ATTACKS_PER_REQUEST };
+  });
+  return { bytes, traces };
+}
+
+/**
+ * Writes fresh random trace ids into a copy of the template, the first byte marking attacks.
+ * Random ids matter: FNV-1a, which the probabilistic policy hashes with as the Collector does,
+ * barely mixes the last bytes into the top bits, so ids that differ only in a counter would all
+ * get the same decision.
+ */
+export function nextRequest(template: Template): Buffer {
+  const bytes = Buffer.from(template.bytes);
+  const traceId = Buffer.alloc(16);
+  for (const trace of template.traces) {
+    randomFillSync(traceId);
+    traceId[0] = trace.attack ? ATTACK_PREFIX : 0x01;
+    for (const offset of trace.offsets) traceId.copy(bytes, offset);
+  }
+  return bytes;
+}

@@ -1,0 +1,86 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { ReceiverFactory } from '../component.js';
+import type { ServiceConfig } from '../config/load.js';
+import type { ParserSpec } from '../pool/pool.js';
+import type { FactoryRegistry } from '../registry.js';
+
+/** The choice of line parser for the CLI: a format with its options, or a configured receiver's parser. */
+export interface ParserChoice {
+  format?: string;
+  /** Format options as `key=value` text. */
+  options?: string[];
+  /** A receiver id of `config`, whose parser and options are used. */
+  receiver?: string;
+  config?: ServiceConfig;
+}
+
+export function knownFormats(registry: FactoryRegistry): string[] {
+  const formats = registry.all().flatMap((factory) => (factory.kind === 'receiver' ? [...((factory as ReceiverFactory).lineFormats ?? [])] : []));
+  return [...new Set(formats)].sort();
+}
+
+function parseOptions(options: string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const option of options) {
+    const equals = option.indexOf('=');
+    if (equals <= 0) throw new Error(`invalid --option "${option}"; expected key=value`);
+    result[option.slice(0, equals)] = option.slice(equals + 1);
+  }
+  return result;
+}
+
+/** Finds the parser for `parse` and `replay`, through the registry only. */
+export function chooseParser(registry: FactoryRegistry, choice: ParserChoice, id: string): ParserSpec {
+  if (choice.receiver) {
+    const component = choice.config?.receivers.get(choice.receiver);
+    if (!component) throw new Error(`--receiver ${choice.receiver}: no such receiver in the config${choice.config ? `; configured: ${[...choice.config.receivers.keys()].join(', ')}` : ' (pass --config FILE)'}`);
+    const parsers = (component.factory as ReceiverFactory).parsers?.(choice.receiver, component.config) ?? [];
+    if (parsers.length === 0) throw new Error(`--receiver ${choice.receiver}: receiver type ${component.type} reads no text lines`);
+    return { ...parsers[0], id };
+  }
+  const format = choice.format;
+  if (!format) throw new Error('choose a format with --format FORMAT, or a configured receiver with --config FILE --receiver ID');
+  for (const factory of registry.all()) {
+    if (factory.kind !== 'receiver') continue;
+    const receiver = factory as ReceiverFactory;
+    if (receiver.lineFormats?.includes(format) && receiver.parserForFormat) return receiver.parserForFormat(id, format, parseOptions(choice.options ?? []));
+  }
+  throw new Error(`unknown format "${format}"; known formats: ${knownFormats(registry).join(', ')}`);
+}
+
+/** Total size of the files, for progress; 0 when any is standard input. */
+export async function totalBytes(files: string[]): Promise<number> {
+  if (files.includes('-')) return 0;
+  const sizes = await Promise.all(files.map((file) => stat(file).then((info) => info.size)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
+/**
+ * Reads files (`-` for standard input) as chunks of non-empty lines, in file order. `onBytes`
+ * receives the bytes each line took, newline included, for progress.
+ */
+export async function* lineChunks(files: string[], chunkLines: number, onBytes: (bytes: number) => void = () => undefined): AsyncGenerator<{ file: string; lines: string[] }> {
+  for (const file of files) {
+    const input = file === '-' ? process.stdin : createReadStream(file);
+    const reader = createInterface({ input, crlfDelay: Infinity });
+    let lines: string[] = [];
+    for await (const line of reader) {
+      onBytes(Buffer.byteLength(line) + 1);
+      if (line.length === 0) continue;
+      lines.push(line);
+      if (lines.length >= chunkLines) {
+        yield { file, lines };
+        lines = [];
+      }
+    }
+    if (lines.length > 0) yield { file, lines };
+  }
+}
+
+/** Writes text, waiting while the stream's buffer is full, so output to a slow pipe stays bounded. */
+export async function writeBounded(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (stream.write(text)) return;
+  await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+}

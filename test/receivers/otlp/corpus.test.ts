@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeResponse } from '../../../core/otlp/codec.js';
+import { grpcExport, httpSend, InProcessWatchpost } from '../../helpers/otlp.js';
+import { tempDirectory } from '../../helpers/tmp.js';
+import { loadCorpus } from '../../core/otlp/corpus.js';
+
+const SIGNAL_PATHS = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' } as const;
+
+describe('OTLP receivers on the corpus', () => {
+  const directory = tempDirectory();
+  let watchpost: InProcessWatchpost;
+  let base: string;
+  let grpcAddress: string;
+
+  beforeAll(async () => {
+    watchpost = await InProcessWatchpost.start(`
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:0 }
+      http: { endpoint: 127.0.0.1:0 }
+exporters:
+  file: { path: ${join(directory.path, 'telemetry.jsonl')} }
+service:
+  worker_pool: { threads: 1 }
+  admin: { endpoint: 127.0.0.1:0 }
+  storage: { directory: ${join(directory.path, 'data')} }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [file] }
+    logs: { receivers: [otlp], exporters: [file] }
+    metrics: { receivers: [otlp], exporters: [file] }
+`);
+    base = `http://${watchpost.endpoint('http')}`;
+    grpcAddress = watchpost.endpoint('grpc');
+  });
+
+  afterAll(async () => {
+    await watchpost?.stop();
+    directory.cleanup();
+  });
+
+  for (const entry of loadCorpus()) {
+    it(`answers ${entry.name}.json as ${entry.verdict}`, async () => {
+      const acceptedBefore = watchpost.metric('watchpost_receiver_accepted_items_total', { receiver: 'otlp', signal: entry.signal });
+
+      const answer = await httpSend(`${base}${SIGNAL_PATHS[entry.signal]}`, { headers: { 'content-type': 'application/json' }, body: entry.json });
+
+      const body = JSON.parse(answer.body.toString());
+      const accepted = watchpost.metric('watchpost_receiver_accepted_items_total', { receiver: 'otlp', signal: entry.signal }) - acceptedBefore;
+      if (entry.verdict === 'rejected') {
+        expect(answer.status).toBe(400);
+        expect(body.code).toBe(3);
+        if (entry.expected.errors) expect(body.message).toContain(entry.expected.errors[0]);
+        expect(accepted).toBe(0);
+      } else if (entry.verdict === 'partial') {
+        expect(answer.status).toBe(200);
+        expect(Object.values(body.partialSuccess)[0]).toBe(String(entry.expected.rejected));
+        expect(body.partialSuccess.errorMessage).toContain(entry.expected.errors[0]);
+        expect(accepted).toBe(entry.items);
+      } else {
+        expect(answer.status).toBe(200);
+        expect(body).toEqual({});
+        if (entry.items !== undefined) expect(accepted).toBe(entry.items);
+      }
+    });
+
+    if (!entry.protobuf) continue;
+
+    it(`answers ${entry.name}.pb over HTTP and gRPC`, async () => {
+      const http = await httpSend(`${base}${SIGNAL_PATHS[entry.signal]}`, { headers: { 'content-type': 'application/x-protobuf' }, body: entry.protobuf });
+      const grpc = await grpcExport(grpcAddress, entry.signal, entry.protobuf as Buffer);
+
+      expect(http.status).toBe(200);
+      expect(http.body.length).toBe(0);
+      expect(grpc.code).toBe(GrpcStatus.OK);
+      expect(decodeResponse(entry.signal, grpc.response as Buffer)).toEqual({ rejected: 0, errorMessage: '' });
+    });
+  }
+});
