@@ -16,12 +16,23 @@ const BACKSLASH = 0x5c;
 /** Thrown for bytes that are not a well-formed protobuf message. */
 class MalformedProtobuf extends Error {}
 
-/** A protobuf reader over a byte range; it only walks fields, so it does not know any schema. */
+/**
+ * A protobuf reader over a byte range; it only walks fields, so it does not know any schema. It
+ * allocates nothing per field, because it runs several times per log record.
+ */
 class FieldReader {
-  position: number;
+  bytes: Uint8Array = new Uint8Array(0);
+  position = 0;
+  end = 0;
+  /** The range of the last length-delimited value read. */
+  valueStart = 0;
+  valueEnd = 0;
 
-  constructor(readonly bytes: Uint8Array, start: number, readonly end: number) {
+  reset(bytes: Uint8Array, start: number, end: number): this {
+    this.bytes = bytes;
     this.position = start;
+    this.end = end;
+    return this;
   }
 
   get done(): boolean {
@@ -41,19 +52,19 @@ class FieldReader {
     }
   }
 
-  /** Reads the next field key; returns the field number and wire type. */
-  key(): { field: number; wireType: number } {
-    const key = this.varint();
-    return { field: Math.floor(key / 8), wireType: key % 8 };
+  /** Reads the next field key: field number × 8 + wire type. */
+  key(): number {
+    return this.varint();
   }
 
-  /** Reads a length-delimited value and returns its byte range. */
-  delimited(): { start: number; end: number } {
+  /** Reads a length-delimited value into valueStart and valueEnd. */
+  delimited(): void {
     const length = this.varint();
     const start = this.position;
     if (start + length > this.end) throw new MalformedProtobuf('length beyond the end of the message');
     this.position = start + length;
-    return { start, end: start + length };
+    this.valueStart = start;
+    this.valueEnd = start + length;
   }
 
   skip(wireType: number): void {
@@ -65,6 +76,11 @@ class FieldReader {
     if (this.position > this.end) throw new MalformedProtobuf('field beyond the end of the message');
   }
 }
+
+/** Field keys (field number × 8 + wire type 2) of the length-delimited fields read here. */
+const KEY_FIELD_1 = (1 << 3) | 2;
+const KEY_FIELD_2 = (2 << 3) | 2;
+const KEY_BODY = (5 << 3) | 2;
 
 /** Collects output lines in one growing buffer. */
 class LineWriter {
@@ -136,52 +152,63 @@ function varintBytes(value: number): Buffer {
 }
 
 /** Writes one line for a log record: its string body, or the JSON of another body, or nothing. */
-function writeRecord(writer: LineWriter, bytes: Uint8Array, start: number, end: number): void {
-  const record = new FieldReader(bytes, start, end);
-  let body: { start: number; end: number } | undefined;
-  while (!record.done) {
-    const { field, wireType } = record.key();
-    if (field === 5 && wireType === 2) body = record.delimited();
-    else record.skip(wireType);
+function writeRecord(writer: LineWriter, reader: FieldReader, bytes: Uint8Array, start: number, end: number): void {
+  reader.reset(bytes, start, end);
+  let bodyStart = -1;
+  let bodyEnd = -1;
+  while (!reader.done) {
+    const key = reader.key();
+    if (key === KEY_BODY) {
+      reader.delimited();
+      bodyStart = reader.valueStart;
+      bodyEnd = reader.valueEnd;
+    } else {
+      reader.skip(key & 7);
+    }
   }
-  if (!body) {
+  if (bodyStart < 0) {
     writer.line(bytes, 0, 0);
     return;
   }
-  const value = new FieldReader(bytes, body.start, body.end);
-  let text: { start: number; end: number } | undefined;
+  reader.reset(bytes, bodyStart, bodyEnd);
+  let textStart = -1;
+  let textEnd = -1;
   let other = false;
-  while (!value.done) {
-    const { field, wireType } = value.key();
-    if (field === 1 && wireType === 2) {
-      text = value.delimited();
+  while (!reader.done) {
+    const key = reader.key();
+    if (key === KEY_FIELD_1) {
+      reader.delimited();
+      textStart = reader.valueStart;
+      textEnd = reader.valueEnd;
     } else {
       other = true;
-      value.skip(wireType);
+      reader.skip(key & 7);
     }
   }
-  if (text && !other) {
-    writer.line(bytes, text.start, text.end);
-  } else if (other) {
-    const json = nonStringBody(bytes, body.start, body.end);
+  if (other) {
+    const json = nonStringBody(bytes, bodyStart, bodyEnd);
     writer.line(json, 0, json.length);
+  } else if (textStart >= 0) {
+    writer.line(bytes, textStart, textEnd);
   } else {
     writer.line(bytes, 0, 0);
   }
 }
 
-/** Calls `visit` with the byte range of each field `field` (length-delimited) of a message. */
-function eachMessage(bytes: Uint8Array, start: number, end: number, field: number, visit: (start: number, end: number) => void): void {
-  const reader = new FieldReader(bytes, start, end);
+/** Returns the ranges of the length-delimited fields with this key in a message. */
+function messages(reader: FieldReader, bytes: Uint8Array, start: number, end: number, fieldKey: number): number[] {
+  const ranges: number[] = [];
+  reader.reset(bytes, start, end);
   while (!reader.done) {
     const key = reader.key();
-    if (key.field === field && key.wireType === 2) {
-      const range = reader.delimited();
-      visit(range.start, range.end);
+    if (key === fieldKey) {
+      reader.delimited();
+      ranges.push(reader.valueStart, reader.valueEnd);
     } else {
-      reader.skip(key.wireType);
+      reader.skip(key & 7);
     }
   }
+  return ranges;
 }
 
 /**
@@ -192,12 +219,16 @@ function eachMessage(bytes: Uint8Array, start: number, end: number, field: numbe
  */
 export function logsToText(bytes: Uint8Array): Uint8Array {
   const writer = new LineWriter();
+  const reader = new FieldReader();
   try {
-    eachMessage(bytes, 0, bytes.length, 1, (resourceStart, resourceEnd) => {
-      eachMessage(bytes, resourceStart, resourceEnd, 2, (scopeStart, scopeEnd) => {
-        eachMessage(bytes, scopeStart, scopeEnd, 2, (recordStart, recordEnd) => writeRecord(writer, bytes, recordStart, recordEnd));
-      });
-    });
+    const resources = messages(reader, bytes, 0, bytes.length, KEY_FIELD_1);
+    for (let r = 0; r < resources.length; r += 2) {
+      const scopes = messages(reader, bytes, resources[r], resources[r + 1], KEY_FIELD_2);
+      for (let s = 0; s < scopes.length; s += 2) {
+        const records = messages(reader, bytes, scopes[s], scopes[s + 1], KEY_FIELD_2);
+        for (let i = 0; i < records.length; i += 2) writeRecord(writer, reader, bytes, records[i], records[i + 1]);
+      }
+    }
   } catch (error) {
     if (error instanceof MalformedProtobuf) throw new Error(`invalid OTLP logs request: ${error.message}`);
     throw error;

@@ -92,6 +92,20 @@ function int64VarintSize(value: Int64): number {
   return size;
 }
 
+/**
+ * The property of a KeyValue that holds its encoded fields (key and value, without tag and length
+ * of the KeyValue itself). The encoder copies these bytes instead of encoding the KeyValue again.
+ */
+export const ENCODED = Symbol('watchpost.otlp.encoded');
+
+interface PreEncodedKeyValue extends IKeyValue {
+  readonly [ENCODED]: Uint8Array;
+}
+
+function encodedOf(attribute: IKeyValue): Uint8Array | undefined {
+  return (attribute as Partial<PreEncodedKeyValue>)[ENCODED];
+}
+
 type ResourceLogs = NonNullable<ExportLogsServiceRequest['resourceLogs']>[number];
 type ScopeLogs = NonNullable<ResourceLogs['scopeLogs']>[number];
 
@@ -119,6 +133,24 @@ export class OtlpLogsEncoder {
       this.writeResourceLogs(resourceLogs);
     }
     return Uint8Array.prototype.slice.call(this.buffer, 0, total);
+  }
+
+  /**
+   * Returns a frozen KeyValue that carries its own encoding, for attributes that many records
+   * share (a sender's address, a hostname). It is frozen because the encoder would otherwise copy
+   * stale bytes after a change; a stage that must change such an attribute replaces it instead.
+   */
+  preEncoded(key: string, value: IAnyValue): IKeyValue {
+    this.lengthCount = 0;
+    const size = this.keyValueBodySize({ key, value });
+    const bytes = new Uint8Array(size);
+    const buffer = this.buffer;
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.position = 0;
+    this.nextLength = 0;
+    this.writeKeyValueBody({ key, value });
+    this.buffer = buffer;
+    return Object.freeze({ key, value: Object.freeze(value), [ENCODED]: bytes });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -209,12 +241,22 @@ export class OtlpLogsEncoder {
     if (!attributes) return 0;
     let size = 0;
     for (const attribute of attributes) {
+      const encoded = encodedOf(attribute);
+      if (encoded) {
+        size += this.embeddedSize(encoded.length);
+        continue;
+      }
       const slot = this.reserve();
-      let inner = this.stringFieldSize(attribute.key);
-      if (attribute.value) inner += this.embeddedSize(this.anyValueSize(attribute.value));
+      const inner = this.keyValueBodySize(attribute);
       this.lengths[slot] = inner;
       size += this.embeddedSize(inner);
     }
+    return size;
+  }
+
+  private keyValueBodySize(attribute: IKeyValue): number {
+    let size = this.stringFieldSize(attribute.key);
+    if (attribute.value) size += this.embeddedSize(this.anyValueSize(attribute.value));
     return size;
   }
 
@@ -317,8 +359,7 @@ export class OtlpLogsEncoder {
   private writeBytes(field: number, bytes: Uint8Array): void {
     this.writeVarint(key(field, LENGTH_DELIMITED));
     this.writeVarint(bytes.length);
-    this.buffer.set(bytes, this.position);
-    this.position += bytes.length;
+    this.copy(bytes);
   }
 
   private writeResourceLogs(resourceLogs: ResourceLogs): void {
@@ -387,13 +428,34 @@ export class OtlpLogsEncoder {
   private writeKeyValues(field: number, attributes: IKeyValue[] | null | undefined): void {
     if (!attributes) return;
     for (const attribute of attributes) {
-      this.startMessage(field);
-      this.writeString(1, attribute.key);
-      if (attribute.value) {
-        this.startMessage(2);
-        this.writeAnyValue(attribute.value);
+      const encoded = encodedOf(attribute);
+      if (encoded) {
+        this.writeVarint(key(field, LENGTH_DELIMITED));
+        this.writeVarint(encoded.length);
+        this.copy(encoded);
+        continue;
       }
+      this.startMessage(field);
+      this.writeKeyValueBody(attribute);
     }
+  }
+
+  private writeKeyValueBody(attribute: IKeyValue): void {
+    this.writeString(1, attribute.key);
+    if (attribute.value) {
+      this.startMessage(2);
+      this.writeAnyValue(attribute.value);
+    }
+  }
+
+  /** Copies bytes at the position; a loop beats the native call for the few bytes of an attribute. */
+  private copy(bytes: Uint8Array): void {
+    if (bytes.length < 64) {
+      for (let i = 0; i < bytes.length; i++) this.buffer[this.position + i] = bytes[i];
+    } else {
+      this.buffer.set(bytes, this.position);
+    }
+    this.position += bytes.length;
   }
 
   private writeAnyValue(value: IAnyValue): void {

@@ -1,6 +1,7 @@
 import Long from 'long';
 import type { IAnyValue, IKeyValue, ILogRecord } from '../../core/otlp/codec.js';
 import { keyValue } from '../../core/otlp/attributes.js';
+import type { AttributeCache } from './attributes.js';
 import { SEVERITY_NUMBER, SEVERITY_TEXT, type StructuredData, type SyslogMessage, type SyslogTime } from './message.js';
 
 const TWO_16 = 0x10000;
@@ -29,10 +30,6 @@ export function millisToNanos(ms: number): Long {
   return Long.fromNumber(whole, true).multiply(1_000_000).add(Math.round((ms - whole) * 1e6));
 }
 
-function intValue(key: string, value: number): IKeyValue {
-  return { key, value: { intValue: Long.fromInt(value) } };
-}
-
 function structuredDataValue(data: StructuredData): IAnyValue {
   const elements: IKeyValue[] = [];
   for (const id in data) {
@@ -49,16 +46,16 @@ function structuredDataValue(data: StructuredData): IAnyValue {
  * receiver (`priority`, `facility`, `version`, `hostname`, `appname`, `proc_id`, `msg_id`,
  * `structured_data`) and the severity mapped from PRI & 7; a message without priority has the
  * severity unset. The body is MSG (RFC 5424) or CONTENT (RFC 3164); a message without a timestamp
- * takes the receive time.
+ * takes the receive time. `cache` shares the attributes whose values repeat across messages.
  */
-export function syslogRecord(message: SyslogMessage, observed: Long, extra: IKeyValue[]): ILogRecord {
+export function syslogRecord(message: SyslogMessage, observed: Long, extra: IKeyValue[], cache: AttributeCache): ILogRecord {
   const attributes: IKeyValue[] = [];
-  if (message.priority !== undefined) attributes.push(intValue('priority', message.priority), intValue('facility', message.priority >> 3));
-  if (message.version !== undefined) attributes.push(intValue('version', message.version));
-  if (message.hostname !== undefined) attributes.push(keyValue('hostname', message.hostname));
-  if (message.appname !== undefined) attributes.push(keyValue('appname', message.appname));
+  if (message.priority !== undefined) attributes.push(cache.int('priority', message.priority), cache.int('facility', message.priority >> 3));
+  if (message.version !== undefined) attributes.push(cache.int('version', message.version));
+  if (message.hostname !== undefined) attributes.push(cache.string('hostname', message.hostname));
+  if (message.appname !== undefined) attributes.push(cache.string('appname', message.appname));
   if (message.procId !== undefined) attributes.push(keyValue('proc_id', message.procId));
-  if (message.msgId !== undefined) attributes.push(keyValue('msg_id', message.msgId));
+  if (message.msgId !== undefined) attributes.push(cache.string('msg_id', message.msgId));
   if (message.sequence !== undefined) attributes.push(keyValue('sequence_number', message.sequence));
   if (message.structuredData !== undefined) attributes.push({ key: 'structured_data', value: structuredDataValue(message.structuredData) });
   if (message.error !== undefined) attributes.push(keyValue('watchpost.parse.error', message.error));

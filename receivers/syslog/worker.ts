@@ -10,6 +10,7 @@ import { globMatcher } from './glob.js';
 import type { ParseOptions, Rfc3164Options } from './message.js';
 import { parseSyslog } from './parse.js';
 import { millisToNanos, syslogRecord } from './record.js';
+import { AttributeCache, anyValue } from './attributes.js';
 import { TimeZone } from './timezone.js';
 import { backslashEscape, decodeUtf8Escaping, percentEscape } from './utf8.js';
 
@@ -35,6 +36,8 @@ const BOM = '\ufeff';
 interface Parser {
   options: ParseOptions;
   accessLog?: FieldParser;
+  encoder: OtlpLogsEncoder;
+  cache: AttributeCache;
 }
 
 function rfc3164Options(config: Partial<Rfc3164Config> | undefined): Rfc3164Options {
@@ -49,7 +52,10 @@ function rfc3164Options(config: Partial<Rfc3164Config> | undefined): Rfc3164Opti
 }
 
 function createParser(options: SyslogParserOptions): Parser {
+  const encoder = new OtlpLogsEncoder();
   const parser: Parser = {
+    encoder,
+    cache: new AttributeCache(encoder),
     options: {
       protocol: options.protocol,
       timeZone: new TimeZone(options.location),
@@ -94,7 +100,7 @@ function messageRecord(parser: Parser, bytes: Buffer, context: LineContext, obse
   let attributes = extra;
   if (!valid) attributes = [...extra, keyValue('log.record.original', decodeUtf8Escaping(bytes, backslashEscape))];
   else if (message.fieldsCut) attributes = [...extra, keyValue('log.record.original', lossy)];
-  const record = syslogRecord(message, observed, attributes);
+  const record = syslogRecord(message, observed, attributes, parser.cache);
   if (parser.accessLog && message.error === undefined) {
     const percentText = () => (valid ? undefined : parseSyslog(decodeUtf8Escaping(bytes, percentEscape), parser.options).message);
     addAccessLog(record, parser, message.message, percentText, context.observedMs);
@@ -102,8 +108,9 @@ function messageRecord(parser: Parser, bytes: Buffer, context: LineContext, obse
   return { record, failed: message.error !== undefined };
 }
 
-function contextAttributes(context: LineContext): IKeyValue[] {
-  return Object.entries(context.attributes ?? {}).map(([key, value]) => keyValue(key, value));
+/** The attributes every record of a batch shares, such as the sender's address, encoded once. */
+function contextAttributes(context: LineContext, encoder: OtlpLogsEncoder): IKeyValue[] {
+  return Object.entries(context.attributes ?? {}).map(([key, value]) => encoder.preEncoded(key, anyValue(value)));
 }
 
 function perMessageAttributes(shared: IKeyValue[], own: Record<string, string | number | boolean> | undefined): IKeyValue[] {
@@ -133,11 +140,10 @@ function withoutTrailer(data: Buffer, start: number, end: number): Buffer {
 /** Parses a batch of framed messages. */
 export function frameParser(options: SyslogParserOptions): FrameParser {
   const parser = createParser(options);
-  const encoder = new OtlpLogsEncoder();
   return (frames: Frames, context: LineContext) => {
     parser.options.nowMs = context.observedMs;
     const observed = millisToNanos(context.observedMs);
-    const shared = contextAttributes(context);
+    const shared = contextAttributes(context, parser.encoder);
     const data = Buffer.from(frames.bytes.buffer, frames.bytes.byteOffset, frames.bytes.byteLength);
     const records: ILogRecord[] = [];
     let failed = 0;
@@ -149,7 +155,7 @@ export function frameParser(options: SyslogParserOptions): FrameParser {
       if (result.failed) failed++;
       start = end;
     }
-    return buildRequest(records, failed, context, encoder);
+    return buildRequest(records, failed, context, parser.encoder);
   };
 }
 
