@@ -82,6 +82,29 @@ describe('otlp logs encoder', () => {
     expectSameMessage(request as ExportLogsServiceRequest);
   });
 
+  it('copies pre-encoded attributes', () => {
+    const encoder = new OtlpLogsEncoder();
+    const shared = [
+      encoder.preEncoded('network.peer.address', { stringValue: '192.0.2.7' }),
+      encoder.preEncoded('network.peer.port', { intValue: 51400 as never }),
+      encoder.preEncoded('list', { arrayValue: { values: [{ stringValue: 'a' }, { boolValue: true }] } }),
+    ];
+    const records: ILogRecord[] = [1, 2].map((n) => ({ body: { stringValue: `message ${n}` }, attributes: [...shared, { key: 'n', value: { intValue: n as never } }] }));
+
+    expectSameMessage({ resourceLogs: [{ scopeLogs: [{ logRecords: records }] }] });
+  });
+
+  it('freezes pre-encoded attributes', () => {
+    const attribute = new OtlpLogsEncoder().preEncoded('hostname', { stringValue: 'gateway' });
+
+    expect(() => {
+      (attribute.value as { stringValue: string }).stringValue = 'changed';
+    }).toThrow(TypeError);
+    expect(() => {
+      (attribute as { key: string }).key = 'changed';
+    }).toThrow(TypeError);
+  });
+
   it('reuses its buffer across requests', () => {
     const encoder = new OtlpLogsEncoder();
     const first = encoder.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'first' } }] }] }] });
