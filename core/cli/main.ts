@@ -95,7 +95,7 @@ function components(): number {
     if (factories.length === 0) continue;
     process.stdout.write(`${kind}s:\n`);
     for (const factory of factories) {
-      process.stdout.write(`  ${factory.type.padEnd(16)} ${factory.signals.join(', ').padEnd(32)} ${factory.description}\n`);
+      process.stdout.write(`  ${factory.type.padEnd(22)} ${factory.signals.join(', ').padEnd(32)} ${factory.description}\n`);
     }
   }
   process.stdout.write(`formats (parse, replay): ${knownFormats(registry).join(', ')}\n`);
