@@ -1,6 +1,6 @@
 // Syslog ingest benchmark: Watchpost (parsing and detection), rsyslog and syslog-ng each receive
 // the same generated RFC 5424 stream over TCP on loopback for SECONDS and write one line per
-// message to a file; prints messages per second, loss and CPU seconds per million messages.
+// message to a file. It prints messages per second, loss and CPU seconds per million messages.
 // usage: npm run bench:syslog [-- SECONDS [RECEIVERS]]   (builds dist/ first; or node bench/syslog/run.mjs)
 //   RECEIVERS: a comma-separated subset of watchpost,rsyslog,syslog-ng; default all three
 // env: SYSLOG_NG_ROOT  an unpacked syslog-ng-core package (dpkg -x), default /tmp/watchpost-peers/syslog-ng/root

@@ -39,7 +39,7 @@ export interface PipelineGraph {
   nodes: GraphNode[];
 }
 
-/** The worker stages, line parsers and worker modules the config needs, known before any component exists. */
+/** Collects the worker stages, line parsers and worker modules the config needs, before any component exists. */
 export function collectWorkerSpecs(config: ServiceConfig): { stages: StageSpec[]; parsers: ParserSpec[]; modules: string[] } {
   const stages: StageSpec[] = [];
   const modules = new Set<string>();

@@ -104,7 +104,10 @@ class LineWriter {
       this.buffer.set(bytes.subarray(copied, i), this.length);
       this.length += i - copied;
       this.buffer[this.length++] = BACKSLASH;
-      this.buffer[this.length++] = byte === LF ? 0x6e : byte === CR ? 0x72 : BACKSLASH;
+      let escaped = BACKSLASH;
+      if (byte === LF) escaped = 0x6e;
+      else if (byte === CR) escaped = 0x72;
+      this.buffer[this.length++] = escaped;
       copied = i + 1;
     }
     this.buffer.set(bytes.subarray(copied, end), this.length);
@@ -130,7 +133,7 @@ function nonStringBody(bytes: Uint8Array, start: number, end: number): Uint8Arra
   return Buffer.from(JSON.stringify(withBase64(anyValueToJs(decodeAnyValue(bytes.subarray(start, end))))));
 }
 
-/** Decodes an AnyValue by wrapping it in the smallest logs request that holds it as a body. */
+/** Decodes an AnyValue by wrapping it, as a body, in the smallest logs request around it. */
 function decodeAnyValue(bytes: Uint8Array): IAnyValue {
   const record = Buffer.concat([Buffer.from([0x2a]), varintBytes(bytes.length), bytes]);
   const scopeLogs = Buffer.concat([Buffer.from([0x12]), varintBytes(record.length), record]);
@@ -214,7 +217,7 @@ function messages(reader: FieldReader, bytes: Uint8Array, start: number, end: nu
 /**
  * Converts a protobuf ExportLogsServiceRequest to text: one line per log record with its body.
  * Backslash, LF and CR in a body are written as `\\`, `\n` and `\r`, so each record stays one
- * line; a body that is not a string is written as JSON, and a record without body as an empty
+ * line. A body that is not a string is written as JSON, and a record without body as an empty
  * line. Throws on malformed protobuf.
  */
 export function logsToText(bytes: Uint8Array): Uint8Array {

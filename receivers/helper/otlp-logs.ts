@@ -4,7 +4,8 @@ import type { ExportLogsServiceRequest, IAnyValue, IKeyValue, ILogRecord } from 
 /*
  * A protobuf encoder for OTLP logs export requests, for receivers that build many small log
  * records in the worker pool. Its bytes decode to the same request as those of the generic
- * protobufjs encoder; they differ only in leaving out scalar fields that hold their default value.
+ * protobufjs encoder. They differ only where this encoder leaves out scalar fields at their default
+ * value.
  * One pass computes every message's length and a second writes into one buffer, which costs a
  * fraction of the generic encoder's time.
  *
@@ -65,7 +66,7 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
-/** The low and high 32 bits of a 64-bit integer given as a number, a Long or a decimal string. */
+/** Returns the low and high 32 bits of a 64-bit integer given as a number, a Long or a decimal string. */
 function int64Bits(value: Int64): { low: number; high: number } {
   if (value === null || value === undefined) return { low: 0, high: 0 };
   if (typeof value === 'object') return { low: value.low >>> 0, high: value.high >>> 0 };
@@ -93,17 +94,37 @@ function int64VarintSize(value: Int64): number {
 }
 
 /**
- * The property of a KeyValue that holds its encoded fields (key and value, without tag and length
- * of the KeyValue itself). The encoder copies these bytes instead of encoding the KeyValue again.
+ * The encoded fields (key and value, without the tag and length of the KeyValue itself) of one
+ * attribute with a string or integer value, made once for a value that many records carry.
  */
-export const ENCODED = Symbol('watchpost.otlp.encoded');
-
-interface PreEncodedKeyValue extends IKeyValue {
-  readonly [ENCODED]: Uint8Array;
+export interface EncodedAttribute {
+  readonly key: string;
+  readonly value: string | number;
+  readonly bytes: Uint8Array;
 }
 
+/** The property by which a KeyValue points to the encoding of the value it was created with. */
+export const ENCODED = Symbol('watchpost.otlp.encoded');
+
+interface TaggedKeyValue extends IKeyValue {
+  [ENCODED]?: EncodedAttribute;
+}
+
+/**
+ * Returns a new KeyValue with the key and value of an encoding, pointing to it. Each record gets
+ * its own objects, so a stage that changes one record's attribute changes no other.
+ */
+export function attributeOf(encoded: EncodedAttribute): IKeyValue {
+  const value: IAnyValue = typeof encoded.value === 'string' ? { stringValue: encoded.value } : { intValue: encoded.value as never };
+  return { key: encoded.key, value, [ENCODED]: encoded } as TaggedKeyValue;
+}
+
+/** Returns the encoded fields of a KeyValue, or undefined when it has none or was changed since. */
 function encodedOf(attribute: IKeyValue): Uint8Array | undefined {
-  return (attribute as Partial<PreEncodedKeyValue>)[ENCODED];
+  const encoded = (attribute as TaggedKeyValue)[ENCODED];
+  if (encoded === undefined || attribute.key !== encoded.key || !attribute.value) return undefined;
+  const current = typeof encoded.value === 'string' ? attribute.value.stringValue : attribute.value.intValue;
+  return current === encoded.value ? encoded.bytes : undefined;
 }
 
 type ResourceLogs = NonNullable<ExportLogsServiceRequest['resourceLogs']>[number];
@@ -135,22 +156,19 @@ export class OtlpLogsEncoder {
     return Uint8Array.prototype.slice.call(this.buffer, 0, total);
   }
 
-  /**
-   * Returns a frozen KeyValue that carries its own encoding, for attributes that many records
-   * share (a sender's address, a hostname). It is frozen because the encoder would otherwise copy
-   * stale bytes after a change; a stage that must change such an attribute replaces it instead.
-   */
-  preEncoded(key: string, value: IAnyValue): IKeyValue {
+  /** Encodes one attribute with a string or integer value, for `attributeOf`. */
+  encodeAttribute(key: string, value: string | number): EncodedAttribute {
+    const attribute: IKeyValue = { key, value: typeof value === 'string' ? { stringValue: value } : { intValue: value as never } };
     this.lengthCount = 0;
-    const size = this.keyValueBodySize({ key, value });
+    const size = this.keyValueBodySize(attribute);
     const bytes = new Uint8Array(size);
     const buffer = this.buffer;
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.position = 0;
     this.nextLength = 0;
-    this.writeKeyValueBody({ key, value });
+    this.writeKeyValueBody(attribute);
     this.buffer = buffer;
-    return Object.freeze({ key, value: Object.freeze(value), [ENCODED]: bytes });
+    return Object.freeze({ key, value, bytes });
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { IAnyValue, IKeyValue } from '../../core/otlp/codec.js';
-import type { OtlpLogsEncoder } from '../helper/otlp-logs.js';
+import { attributeOf, type EncodedAttribute, type OtlpLogsEncoder } from '../helper/otlp-logs.js';
 
 /** Distinct values kept per attribute; beyond that the attribute's values are forgotten and collected again. */
 const MAX_VALUES_PER_KEY = 1024;
@@ -11,7 +11,7 @@ function detached(text: string): string {
   return `${text} `.slice(0, -1);
 }
 
-/** The AnyValue of a context attribute: strings, integers, other numbers and booleans. */
+/** Returns the AnyValue of a context attribute: a string, an integer, another number or a boolean. */
 export function anyValue(value: string | number | boolean): IAnyValue {
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
@@ -19,34 +19,35 @@ export function anyValue(value: string | number | boolean): IAnyValue {
 }
 
 /**
- * Shared KeyValue objects, encoded once, for the attribute values that repeat from message to
- * message (priority, facility, version, hostname, appname, msg_id). They save the worker both the
- * objects and their encoding for most attributes of a record.
+ * Encodings of the attribute values that repeat from message to message (priority, facility,
+ * version, hostname, appname, msg_id), made once per value. Every record still gets KeyValue
+ * objects of its own; the logs encoder copies the bytes as long as they are unchanged.
  */
 export class AttributeCache {
-  private readonly ints = new Map<string, IKeyValue[]>();
-  private readonly strings = new Map<string, Map<string, IKeyValue>>();
+  private readonly ints = new Map<string, EncodedAttribute[]>();
+  private readonly strings = new Map<string, Map<string, EncodedAttribute>>();
 
   constructor(private readonly encoder: OtlpLogsEncoder) {}
 
-  /** A KeyValue with a small non-negative integer value, such as a priority. */
+  /** Returns a KeyValue with a small non-negative integer value, such as a priority. */
   int(key: string, value: number): IKeyValue {
     let values = this.ints.get(key);
     if (!values) this.ints.set(key, (values = []));
-    return values[value] ??= this.encoder.preEncoded(key, { intValue: value as never });
+    return attributeOf(values[value] ??= this.encoder.encodeAttribute(key, value));
   }
 
-  /** A KeyValue with a string value; long values get a KeyValue of their own. */
+  /** Returns a KeyValue with a string value; long values are encoded with the record instead. */
   string(key: string, value: string): IKeyValue {
     if (value.length > MAX_CACHED_LENGTH) return { key, value: { stringValue: value } };
     let values = this.strings.get(key);
     if (!values) this.strings.set(key, (values = new Map()));
-    const cached = values.get(value);
-    if (cached) return cached;
-    if (values.size >= MAX_VALUES_PER_KEY) values.clear();
-    const kept = detached(value);
-    const attribute = this.encoder.preEncoded(key, { stringValue: kept });
-    values.set(kept, attribute);
-    return attribute;
+    let encoded = values.get(value);
+    if (!encoded) {
+      if (values.size >= MAX_VALUES_PER_KEY) values.clear();
+      const copy = detached(value);
+      encoded = this.encoder.encodeAttribute(key, copy);
+      values.set(copy, encoded);
+    }
+    return attributeOf(encoded);
   }
 }

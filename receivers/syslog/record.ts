@@ -44,7 +44,7 @@ function structuredDataValue(data: StructuredData): IAnyValue {
 /**
  * Builds the OTLP log record of a syslog message with the attributes of the Collector's syslog
  * receiver (`priority`, `facility`, `version`, `hostname`, `appname`, `proc_id`, `msg_id`,
- * `structured_data`) and the severity mapped from PRI & 7; a message without priority has the
+ * `structured_data`) and the severity mapped from PRI & 7. A message without priority has the
  * severity unset. The body is MSG (RFC 5424) or CONTENT (RFC 3164); a message without a timestamp
  * takes the receive time. `cache` shares the attributes whose values repeat across messages.
  */

@@ -5,11 +5,11 @@ import { readRfc3339 } from './timestamp.js';
  * RFC 5424 (The Syslog Protocol), section 6:
  *   HEADER = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
  *   SYSLOG-MSG = HEADER SP STRUCTURED-DATA [SP MSG]
- * Header fields are PRINTUSASCII (33-126) or NILVALUE `-`. The parser reads as far as it can: a
- * header field longer than its RFC limit is cut to the limit (the record then keeps the whole text
- * in `log.record.original`), an SD-ID used twice is kept, and both are reported as errors. A break
- * in the grammar (a missing space, a bad timestamp) stops it, and the whole text becomes the
- * message so that nothing is lost.
+ * Header fields are PRINTUSASCII (33-126) or NILVALUE `-`. The parser reads as far as it can. A
+ * header field longer than its RFC limit is cut to the limit, and the record then keeps the whole
+ * text in `log.record.original`. An SD-ID used twice is kept. Both are reported as errors. A break
+ * in the grammar (a missing space, a bad timestamp) stops the parser, and the whole text becomes
+ * the message so that nothing is lost.
  */
 
 const SP = 0x20;

@@ -4,7 +4,7 @@ import { keyValue } from '../../core/otlp/attributes.js';
 import type { FrameParser, Frames, LineContext, LineParser, LineParseResult, WorkerModule } from '../../core/pool/worker-api.js';
 import { fieldParser, type FieldParser } from '../helper/accesslog/formats.js';
 import { accessLogRecord } from '../helper/accesslog/record.js';
-import { OtlpLogsEncoder } from '../helper/otlp-logs.js';
+import { attributeOf, OtlpLogsEncoder } from '../helper/otlp-logs.js';
 import { defaultRfc3164Config, type Rfc3164Config } from './config.js';
 import { globMatcher } from './glob.js';
 import type { ParseOptions, Rfc3164Options } from './message.js';
@@ -108,9 +108,12 @@ function messageRecord(parser: Parser, bytes: Buffer, context: LineContext, obse
   return { record, failed: message.error !== undefined };
 }
 
-/** The attributes every record of a batch shares, such as the sender's address, encoded once. */
+/** The attributes every record of a batch shares, such as the sender's address; string and integer values are encoded once. */
 function contextAttributes(context: LineContext, encoder: OtlpLogsEncoder): IKeyValue[] {
-  return Object.entries(context.attributes ?? {}).map(([key, value]) => encoder.preEncoded(key, anyValue(value)));
+  return Object.entries(context.attributes ?? {}).map(([key, value]) => {
+    if (typeof value === 'string' || (Number.isSafeInteger(value) && (value as number) >= 0)) return attributeOf(encoder.encodeAttribute(key, value as string | number));
+    return { key, value: anyValue(value) };
+  });
 }
 
 function perMessageAttributes(shared: IKeyValue[], own: Record<string, string | number | boolean> | undefined): IKeyValue[] {

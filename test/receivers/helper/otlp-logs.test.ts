@@ -2,7 +2,7 @@ import Long from 'long';
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest, type ExportLogsServiceRequest, type ILogRecord } from '../../../core/otlp/codec.js';
 import { toOtlpJson } from '../../../core/otlp/json.js';
-import { OtlpLogsEncoder } from '../../../receivers/helper/otlp-logs.js';
+import { attributeOf, OtlpLogsEncoder } from '../../../receivers/helper/otlp-logs.js';
 import { frameParser } from '../../../receivers/syslog/worker.js';
 
 function decodedJson(bytes: Uint8Array): unknown {
@@ -82,27 +82,37 @@ describe('otlp logs encoder', () => {
     expectSameMessage(request as ExportLogsServiceRequest);
   });
 
-  it('copies pre-encoded attributes', () => {
+  it('copies encoded attributes', () => {
     const encoder = new OtlpLogsEncoder();
-    const shared = [
-      encoder.preEncoded('network.peer.address', { stringValue: '192.0.2.7' }),
-      encoder.preEncoded('network.peer.port', { intValue: 51400 as never }),
-      encoder.preEncoded('list', { arrayValue: { values: [{ stringValue: 'a' }, { boolValue: true }] } }),
-    ];
-    const records: ILogRecord[] = [1, 2].map((n) => ({ body: { stringValue: `message ${n}` }, attributes: [...shared, { key: 'n', value: { intValue: n as never } }] }));
+    const address = encoder.encodeAttribute('network.peer.address', '192.0.2.7');
+    const port = encoder.encodeAttribute('network.peer.port', 51400);
+    const records: ILogRecord[] = [1, 2].map((n) => ({
+      body: { stringValue: `message ${n}` },
+      attributes: [attributeOf(address), attributeOf(port), { key: 'n', value: { intValue: n as never } }],
+    }));
 
     expectSameMessage({ resourceLogs: [{ scopeLogs: [{ logRecords: records }] }] });
   });
 
-  it('freezes pre-encoded attributes', () => {
-    const attribute = new OtlpLogsEncoder().preEncoded('hostname', { stringValue: 'gateway' });
+  it('encodes a changed attribute afresh', () => {
+    const encoder = new OtlpLogsEncoder();
+    const hostname = encoder.encodeAttribute('hostname', 'gateway');
+    const priority = encoder.encodeAttribute('priority', 13);
+    const changedText = attributeOf(hostname);
+    const replacedValue = attributeOf(hostname);
+    const renamed = attributeOf(hostname);
+    const changedNumber = attributeOf(priority);
+    (changedText.value as { stringValue: string }).stringValue = 'redacted';
+    replacedValue.value = { stringValue: 'masked' };
+    renamed.key = 'host.name';
+    (changedNumber.value as unknown as { intValue: number }).intValue = 14;
 
-    expect(() => {
-      (attribute.value as { stringValue: string }).stringValue = 'changed';
-    }).toThrow(TypeError);
-    expect(() => {
-      (attribute as { key: string }).key = 'changed';
-    }).toThrow(TypeError);
+    const request = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: [changedText, replacedValue, renamed, changedNumber, attributeOf(hostname)] }] }] }] };
+    const decoded = decodeRequest('logs', encoder.encode(request)) as ExportLogsServiceRequest;
+    const attributes = decoded.resourceLogs?.[0].scopeLogs?.[0].logRecords?.[0].attributes ?? [];
+
+    expect(attributes.map((attribute) => attribute.key)).toEqual(['hostname', 'hostname', 'host.name', 'priority', 'hostname']);
+    expect(attributes.map((attribute) => attribute.value?.stringValue ?? Number(attribute.value?.intValue))).toEqual(['redacted', 'masked', 'gateway', 14, 'gateway']);
   });
 
   it('reuses its buffer across requests', () => {
