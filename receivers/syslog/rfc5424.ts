@@ -24,13 +24,17 @@ class Failure {
 
 class Reader {
   i: number;
-  /** Problems that did not stop parsing. */
-  problems: string[] = [];
+  /** Problems that did not stop parsing; made on the first one, because most messages have none. */
+  problems: string[] | undefined;
   /** True once a header field was cut to its length limit. */
   cut = false;
 
   constructor(readonly text: string, start: number) {
     this.i = start;
+  }
+
+  problem(text: string): void {
+    (this.problems ??= []).push(text);
   }
 
   fail(what: string): never {
@@ -55,7 +59,7 @@ class Reader {
     const value = this.text.slice(start, this.i);
     if (value === NIL) return undefined;
     if (value.length <= LIMITS[name]) return value;
-    this.problems.push(`${name} is longer than ${LIMITS[name]} characters; cut to the limit`);
+    this.problem(`${name} is longer than ${LIMITS[name]} characters; cut to the limit`);
     this.cut = true;
     return value.slice(0, LIMITS[name]);
   }
@@ -81,7 +85,7 @@ function readSdName(reader: Reader, what: string): string {
   while (reader.i < reader.text.length && isSdNameCode(reader.text.charCodeAt(reader.i))) reader.i++;
   if (reader.i === start) reader.fail(`expected ${what}`);
   const name = reader.text.slice(start, reader.i);
-  if (name.length > LIMITS['SD-NAME']) reader.problems.push(`${what} "${name.slice(0, 40)}…" is longer than 32 characters`);
+  if (name.length > LIMITS['SD-NAME']) reader.problem(`${what} "${name.slice(0, 40)}…" is longer than 32 characters`);
   return name;
 }
 
@@ -110,9 +114,9 @@ function readParamValue(reader: Reader): string {
         chunkStart = reader.i;
         continue;
       }
-      reader.problems.push(`invalid escape sequence in a PARAM-VALUE at column ${reader.i + 1}; kept as written`);
+      reader.problem(`invalid escape sequence in a PARAM-VALUE at column ${reader.i + 1}; kept as written`);
     } else if (char === ']') {
-      reader.problems.push(`unescaped "]" in a PARAM-VALUE at column ${reader.i + 1}`);
+      reader.problem(`unescaped "]" in a PARAM-VALUE at column ${reader.i + 1}`);
     }
     reader.i++;
   }
@@ -134,7 +138,7 @@ function readSdElement(reader: Reader, data: StructuredData): void {
   reader.i++; // '['
   const id = readSdName(reader, 'SD-ID');
   const duplicate = Object.hasOwn(data, id);
-  if (duplicate) reader.problems.push(`SD-ID "${id}" appears more than once`);
+  if (duplicate) reader.problem(`SD-ID "${id}" appears more than once`);
   const params: Record<string, string> = {};
   if (!duplicate) setOwn(data, id, params);
   for (;;) {
@@ -150,7 +154,7 @@ function readSdElement(reader: Reader, data: StructuredData): void {
     reader.i++;
     if (text.charCodeAt(reader.i) === SP) {
       // Some senders put a space between `=` and the quote; read on, as rsyslog does.
-      reader.problems.push(`space after "=" in PARAM-NAME "${name.slice(0, 40)}"`);
+      reader.problem(`space after "=" in PARAM-NAME "${name.slice(0, 40)}"`);
       while (text.charCodeAt(reader.i) === SP) reader.i++;
     }
     if (text[reader.i] !== '"') reader.fail('expected a quote before a PARAM-VALUE');
@@ -171,7 +175,7 @@ function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
   }
   if (text[reader.i] !== '[') {
     // Some senders leave STRUCTURED-DATA out; what follows is the message.
-    reader.problems.push(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
+    reader.problem(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
     return false;
   }
   const data: StructuredData = {};
@@ -197,7 +201,7 @@ export function parseRfc5424(text: string, priority: number | undefined, start: 
       if (typeof timestamp === 'string') return failed(message, reader, new Failure(`invalid TIMESTAMP (${timestamp}) at column ${reader.i + 1}`));
       message.time = timestamp.time;
       reader.i = timestamp.end;
-      if (timestamp.problem) reader.problems.push(timestamp.problem);
+      if (timestamp.problem) reader.problem(timestamp.problem);
     }
     reader.space('TIMESTAMP');
     message.hostname = reader.field('HOSTNAME');
@@ -220,7 +224,7 @@ export function parseRfc5424(text: string, priority: number | undefined, start: 
     if (!(error instanceof Failure)) throw error;
     return failed(message, reader, error);
   }
-  if (reader.problems.length > 0) message.error = reader.problems.join('; ');
+  if (reader.problems) message.error = reader.problems.join('; ');
   if (reader.cut) message.fieldsCut = true;
   return message;
 }
@@ -228,6 +232,6 @@ export function parseRfc5424(text: string, priority: number | undefined, start: 
 /** Ends parsing at a break in the grammar: the whole text becomes the message. */
 function failed(message: SyslogMessage, reader: Reader, failure: Failure): SyslogMessage {
   message.message = reader.text;
-  message.error = [failure.message, ...reader.problems].join('; ');
+  message.error = [failure.message, ...(reader.problems ?? [])].join('; ');
   return message;
 }

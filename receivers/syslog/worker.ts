@@ -91,21 +91,33 @@ function addAccessLog(record: ILogRecord, parser: Parser, message: string, perce
   (record.attributes as IKeyValue[]).push(...(access.attributes ?? []));
 }
 
-/** Parses one message into a record; `bytes` is the raw message, for text that is not valid UTF-8. */
-function messageRecord(parser: Parser, bytes: Buffer, context: LineContext, observed: ReturnType<typeof millisToNanos>, extra: IKeyValue[]): { record: ILogRecord; failed: boolean } {
-  const lossy = bytes.toString('utf8');
-  const valid = isUtf8(bytes);
+/** Counts of one batch. */
+interface BatchCounts {
+  /** Records kept with the raw text because the message breaks its grammar. */
+  failed: number;
+}
+
+/**
+ * Parses the message in `data[start, end)` into a record. The text is decoded straight from the
+ * batch's bytes; a view of the bytes is made only for text that is not valid UTF-8.
+ */
+function messageRecord(parser: Parser, data: Buffer, start: number, end: number, context: LineContext, observed: ReturnType<typeof millisToNanos>, extra: IKeyValue[], counts: BatchCounts): ILogRecord {
+  const lossy = data.toString('utf8', start, end);
+  // A decoded text without U+FFFD came from valid UTF-8; one with it may still be valid.
+  const bytes = lossy.includes('\ufffd') ? data.subarray(start, end) : undefined;
+  const valid = bytes === undefined || isUtf8(bytes);
   const message = parseSyslog(lossy, parser.options);
+  if (message.error !== undefined) counts.failed++;
   // The whole text is kept when the body alone would lose bytes: invalid UTF-8, or fields cut to their limits.
   let attributes = extra;
-  if (!valid) attributes = [...extra, keyValue('log.record.original', decodeUtf8Escaping(bytes, backslashEscape))];
+  if (!valid) attributes = [...extra, keyValue('log.record.original', decodeUtf8Escaping(bytes as Buffer, backslashEscape))];
   else if (message.fieldsCut) attributes = [...extra, keyValue('log.record.original', lossy)];
   const record = syslogRecord(message, observed, attributes, parser.cache);
   if (parser.accessLog && message.error === undefined) {
-    const percentText = () => (valid ? undefined : parseSyslog(decodeUtf8Escaping(bytes, percentEscape), parser.options).message);
+    const percentText = () => (valid ? undefined : parseSyslog(decodeUtf8Escaping(bytes as Buffer, percentEscape), parser.options).message);
     addAccessLog(record, parser, message.message, percentText, context.observedMs);
   }
-  return { record, failed: message.error !== undefined };
+  return record;
 }
 
 /** The attributes every record of a batch shares, such as the sender's address; string and integer values are encoded once. */
@@ -131,13 +143,13 @@ function buildRequest(records: ILogRecord[], failed: number, context: LineContex
 }
 
 /**
- * Drops line terminators and NUL bytes at the end of a message: UDP senders and rsyslog's
- * octet-counted forwarding end messages with LF, and some devices pad with NUL.
+ * Returns the end of a message without its line terminators and NUL bytes: UDP senders and
+ * rsyslog's octet-counted forwarding end messages with LF, and some devices pad with NUL.
  */
-function withoutTrailer(data: Buffer, start: number, end: number): Buffer {
+function endWithoutTrailer(data: Buffer, start: number, end: number): number {
   let last = end;
   while (last > start && (data[last - 1] === 0x0a || data[last - 1] === 0x0d || data[last - 1] === 0x00)) last--;
-  return data.subarray(start, last);
+  return last;
 }
 
 /** Parses a batch of framed messages. */
@@ -149,16 +161,15 @@ export function frameParser(options: SyslogParserOptions): FrameParser {
     const shared = contextAttributes(context, parser.encoder);
     const data = Buffer.from(frames.bytes.buffer, frames.bytes.byteOffset, frames.bytes.byteLength);
     const records: ILogRecord[] = [];
-    let failed = 0;
+    const counts: BatchCounts = { failed: 0 };
     let start = 0;
     for (let i = 0; i < frames.ends.length; i++) {
       const end = frames.ends[i];
-      const result = messageRecord(parser, withoutTrailer(data, start, end), context, observed, perMessageAttributes(shared, frames.attributes?.[i]));
-      records.push(result.record);
-      if (result.failed) failed++;
+      const attributes = perMessageAttributes(shared, frames.attributes?.[i]);
+      records.push(messageRecord(parser, data, start, endWithoutTrailer(data, start, end), context, observed, attributes, counts));
       start = end;
     }
-    return buildRequest(records, failed, context, parser.encoder);
+    return buildRequest(records, counts.failed, context, parser.encoder);
   };
 }
 
