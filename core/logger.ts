@@ -6,7 +6,7 @@ export type { Logger };
  * Config keys whose values are secrets. pino replaces them with `[redacted]` wherever they
  * appear in a logged object, at any depth up to three levels under `config`.
  */
-const SECRET_KEYS = ['token', 'bearer_token', 'secret', 'password', 'api_key', 'api_keys', 'authorization', 'routing_key', 'hash_key'];
+const SECRET_KEYS = ['token', 'bearer_token', 'secret', 'password', 'api_key', 'api_keys', 'authorization', 'routing_key', 'hash_key', 'webhook_url'];
 
 function redactPaths(): string[] {
   const paths: string[] = [];

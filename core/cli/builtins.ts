@@ -17,6 +17,16 @@ import { fileExporterFactory } from '../../exporters/file/factory.js';
 import { debugExporterFactory } from '../../exporters/debug/factory.js';
 import { webhookExporterFactory } from '../../exporters/webhook/factory.js';
 import { otlpExporterFactory } from '../../exporters/otlp/factory.js';
+import { splunkHecExporterFactory } from '../../exporters/siem/splunk_hec/factory.js';
+import { elasticsearchExporterFactory } from '../../exporters/siem/elasticsearch/factory.js';
+import { syslogExporterFactory } from '../../exporters/siem/syslog/factory.js';
+import { ocsfExporterFactory } from '../../exporters/siem/ocsf/factory.js';
+import { slackExporterFactory } from '../../exporters/alerting/slack/factory.js';
+import { pagerDutyExporterFactory } from '../../exporters/alerting/pagerduty/factory.js';
+import { opsgenieExporterFactory } from '../../exporters/alerting/opsgenie/factory.js';
+import { alertmanagerExporterFactory } from '../../exporters/alerting/alertmanager/factory.js';
+import { decisionsExporterFactory } from '../../exporters/enforcement/decisions/factory.js';
+import { denyListExporterFactory } from '../../exporters/enforcement/deny_list/factory.js';
 
 export function builtinRegistry(): FactoryRegistry {
   return new FactoryRegistry().register(
@@ -34,6 +44,16 @@ export function builtinRegistry(): FactoryRegistry {
     debugExporterFactory,
     webhookExporterFactory,
     otlpExporterFactory,
+    splunkHecExporterFactory,
+    elasticsearchExporterFactory,
+    syslogExporterFactory,
+    ocsfExporterFactory,
+    slackExporterFactory,
+    pagerDutyExporterFactory,
+    opsgenieExporterFactory,
+    alertmanagerExporterFactory,
+    decisionsExporterFactory,
+    denyListExporterFactory,
   );
 }
 

@@ -27,6 +27,12 @@ export interface Finding {
   evidence: Evidence[];
   /** What an enforcement point could do about the actor. */
   action?: SuggestedAction;
+  /**
+   * The rule's suppression period in seconds: repeats for the same key within it are counted into
+   * this finding rather than raising a new one. Alerting exporters resolve an alert when a whole
+   * period passes without a new finding for its fingerprint.
+   */
+  suppress_seconds?: number;
   /** The detection processor that emitted the finding. */
   source: string;
 }

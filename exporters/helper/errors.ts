@@ -1,4 +1,17 @@
+import type { Batch } from '../../core/data/batch.js';
 import { WatchpostError } from '../../core/errors.js';
+
+export interface SendErrorOptions {
+  retryable: boolean;
+  retryAfterMs?: number;
+  status?: number;
+  cause?: unknown;
+  /**
+   * For a partial failure: the part of the batch still worth retrying, such as the documents of
+   * an Elasticsearch `_bulk` request that came back with 429. The next attempt sends only this.
+   */
+  remaining?: Batch;
+}
 
 /** A failed send. `retryable` decides between another attempt and dropping the batch. */
 export class SendError extends WatchpostError {
@@ -6,12 +19,14 @@ export class SendError extends WatchpostError {
   readonly retryAfterMs?: number;
   /** The HTTP status, when there was a response. */
   readonly status?: number;
+  readonly remaining?: Batch;
 
-  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number; status?: number; cause?: unknown }) {
+  constructor(message: string, options: SendErrorOptions) {
     super('WP_ERR_EXPORTER_SEND', message, { retryable: options.retryable, cause: options.cause });
     this.name = 'SendError';
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
+    this.remaining = options.remaining;
   }
 }
 
@@ -35,6 +50,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** Builds the SendError for a non-2xx response; the body is cut to 200 characters for the message. */
 export function statusError(status: number, body: string, retryAfter?: string | string[]): SendError {
   const detail = body.length > 200 ? `${body.slice(0, 200)}…` : body;
   return new SendError(`server answered HTTP ${status}${detail ? `: ${detail}` : ''}`, {

@@ -1,6 +1,8 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { boolean, object, string } from '../../core/config/schema.js';
 import { SendError, statusError } from './errors.js';
 
 /** TLS settings of an HTTP or TCP client, as the Collector names them. */
@@ -18,6 +20,20 @@ export interface ClientTlsConfig {
 
 export function defaultClientTls(): ClientTlsConfig {
   return { ca_file: '', cert_file: '', key_file: '', insecure_skip_verify: false, server_name_override: '' };
+}
+
+export const clientTlsSchema = object({
+  ca_file: string({ allowEmpty: true }),
+  cert_file: string({ allowEmpty: true }),
+  key_file: string({ allowEmpty: true }),
+  insecure_skip_verify: boolean(),
+  server_name_override: string({ allowEmpty: true }),
+});
+
+/** Compresses a request body when `compression` is `gzip`; returns the body and the header to send with it. */
+export function compressBody(body: string | Buffer, compression: 'gzip' | 'none'): { body: Buffer | string; headers: Record<string, string> } {
+  if (compression === 'none') return { body, headers: {} };
+  return { body: gzipSync(body), headers: { 'content-encoding': 'gzip' } };
 }
 
 export interface HttpResponse {
@@ -60,12 +76,19 @@ export class HttpClient {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const send = secure ? httpsRequest : httpRequest;
+    // Each request listens on its own signal, linked to the caller's and unlinked when it ends, so
+    // one attempt that sends many requests in a row never piles listeners onto the caller's signal.
+    const own = new AbortController();
+    const forward = () => own.abort(options.signal.reason);
+    if (options.signal.aborted) forward();
+    else options.signal.addEventListener('abort', forward, { once: true });
+    const unlink = () => options.signal.removeEventListener('abort', forward);
     return new Promise<HttpResponse>((resolve, reject) => {
       const request = send(target, {
         method: options.method ?? 'POST',
         headers: options.headers,
         agent: secure ? this.httpsAgent : this.httpAgent,
-        signal: options.signal,
+        signal: own.signal,
       }, (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -74,11 +97,11 @@ export class HttpClient {
           size += chunk.length;
         });
         response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-        response.on('error', (error) => reject(networkError(error, options.signal)));
+        response.on('error', (error) => reject(networkError(error, own.signal)));
       });
-      request.on('error', (error) => reject(networkError(error, options.signal)));
+      request.on('error', (error) => reject(networkError(error, own.signal)));
       request.end(options.body);
-    });
+    }).finally(unlink);
   }
 
   /** Sends a request and raises a SendError unless the status is 2xx. */

@@ -293,6 +293,7 @@ export class DetectionEngine {
       last_seen: iso(lastSeen),
       evidence,
       action: rule.action,
+      suppress_seconds: rule.suppress / 1000,
       source: this.options.source,
     };
   }

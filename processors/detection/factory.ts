@@ -11,7 +11,7 @@ import { loadRules, RuleLoadError } from './rules/load.js';
 import type { RuleSet } from './rules/types.js';
 import { loadApiSpec, type ApiSpecDocument } from './openapi.js';
 import { StateStore } from './persist.js';
-import type { DetectionStageOptions, DetectionStageResult } from './worker.js';
+import type { DetectionStageOptions, DetectionStageResult, EventMatch } from './worker.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
@@ -68,6 +68,8 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   private saveTimer: NodeJS.Timeout | undefined;
   private host: Host | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Collects the deliveries started while `process` runs the engine. */
+  private collecting: Promise<void>[] | undefined;
   private failures = 0;
   private stopped = false;
 
@@ -123,6 +125,24 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Runs the engine on one batch's matches and returns a promise for the delivery of the findings
+   * they raised. The processor waits for it before its consume() resolves, so a receiver
+   * acknowledges a request only after the findings it caused are queued by every findings
+   * exporter (on disk, for a persistent queue). The promise never rejects: a refused delivery is
+   * counted and logged in `send`.
+   */
+  process(matches: EventMatch[]): Promise<void> {
+    const deliveries: Promise<void>[] = [];
+    this.collecting = deliveries;
+    try {
+      this.engine.process(matches);
+    } finally {
+      this.collecting = undefined;
+    }
+    return Promise.all(deliveries).then(() => undefined);
+  }
+
   private save(): void {
     try {
       this.store?.save(this.engine.snapshot());
@@ -142,6 +162,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       this.settings.logger.error({ err: errorMessage(error), dropped_total: this.failures }, 'findings pipeline refused findings');
     }).finally(() => this.inFlight.delete(delivery));
     this.inFlight.add(delivery);
+    this.collecting?.push(delivery);
   }
 }
 
@@ -166,7 +187,10 @@ class DetectionProcessor implements Processor {
         marked = ingested.markedBytes;
       }
       if (marked) batch.replaceBytes(marked, batch.itemCount);
-      this.settings.shared.engine.process(result.matches);
+      const delivered = this.settings.shared.process(result.matches);
+      this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: batch.signal }, batch.itemCount);
+      await Promise.all([this.settings.next.consume(batch), delivered]);
+      return;
     }
     this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: batch.signal }, batch.itemCount);
     await this.settings.next.consume(batch);

@@ -30,6 +30,16 @@ const MINIMAL_CONFIGS: Record<string, (directory: string) => unknown> = {
   'exporter:file': (directory) => ({ path: `${directory}/out.jsonl` }),
   'exporter:debug': () => ({}),
   'exporter:webhook': () => ({ endpoint: 'http://127.0.0.1:9/hook' }),
+  'exporter:splunk_hec': () => ({ endpoint: 'http://127.0.0.1:9', token: 'test-token' }),
+  'exporter:elasticsearch': () => ({ endpoints: ['http://127.0.0.1:9'] }),
+  'exporter:syslog': () => ({ endpoint: '127.0.0.1:9' }),
+  'exporter:ocsf': (directory) => ({ path: `${directory}/ocsf.jsonl` }),
+  'exporter:slack': () => ({ webhook_url: 'http://127.0.0.1:9/services/T/B/X' }),
+  'exporter:pagerduty': () => ({ endpoint: 'http://127.0.0.1:9/v2/enqueue', routing_key: 'test-routing-key' }),
+  'exporter:opsgenie': () => ({ endpoint: 'http://127.0.0.1:9', api_key: 'test-api-key' }),
+  'exporter:alertmanager': () => ({ endpoint: 'http://127.0.0.1:9' }),
+  'exporter:decisions': () => ({ api_keys: ['test-bouncer-key-0123'] }),
+  'exporter:deny_list': (directory) => ({ path: `${directory}/deny.map` }),
   'exporter:otlp': () => ({ endpoint: '127.0.0.1:9', tls: { insecure: true } }),
 };
 

@@ -29,7 +29,7 @@ export class Daemon {
   stderr = '';
   private exitCode: number | null | undefined;
 
-  private constructor(readonly directory: string, private readonly child: ChildProcess, private readonly cleanupDirectory: () => void) {
+  private constructor(readonly directory: string, private readonly child: ChildProcess, private cleanupDirectory: () => void, private readonly env: NodeJS.ProcessEnv) {
     let pending = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -59,12 +59,28 @@ export class Daemon {
     const directory = options.directory ? { path: options.directory, cleanup: () => undefined } : tempDirectory('watchpost-daemon-');
     writeFileSync(join(directory.path, 'config.yaml'), config);
     for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory.path, name), content);
+    return Daemon.spawnIn(directory.path, directory.cleanup, { ...process.env, ...options.env });
+  }
+
+  /**
+   * Starts the daemon again in the same directory with the same config and environment, after
+   * this one exited (such as after `stop('SIGKILL')`). The new daemon owns the directory: dispose
+   * that one, not this.
+   */
+  async restart(): Promise<Daemon> {
+    if (this.exitCode === undefined) throw new Error('restart needs the daemon to have exited');
+    const cleanup = this.cleanupDirectory;
+    this.cleanupDirectory = () => undefined;
+    return Daemon.spawnIn(this.directory, cleanup, this.env);
+  }
+
+  private static async spawnIn(directory: string, cleanup: () => void, env: NodeJS.ProcessEnv): Promise<Daemon> {
     const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', '--config', 'config.yaml'], {
-      cwd: directory.path,
-      env: { ...process.env, ...options.env },
+      cwd: directory,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const daemon = new Daemon(directory.path, child, directory.cleanup);
+    const daemon = new Daemon(directory, child, cleanup, env);
     await waitFor(() => {
       if (daemon.exitCode !== undefined) throw new Error(`daemon exited with ${daemon.exitCode}: ${daemon.stderr}${daemon.logs.map((line) => line.msg).join('\n')}`);
       return daemon.logs.some((line) => line.msg === 'ready');

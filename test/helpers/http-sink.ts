@@ -20,7 +20,8 @@ export class HttpSink {
   responder: Responder = (_request, response) => response.end();
   private server: Server | undefined;
 
-  async start(): Promise<this> {
+  /** Listens on `port` (0: any free port), for example again on the port of an earlier run. */
+  async start(port = 0): Promise<this> {
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -30,7 +31,7 @@ export class HttpSink {
         this.responder(received, response);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.server = server;
     return this;
   }
