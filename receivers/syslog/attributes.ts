@@ -1,7 +1,7 @@
 import type { IAnyValue, IKeyValue } from '../../core/otlp/codec.js';
 import { attributeOf, type EncodedAttribute, type OtlpLogsEncoder } from '../helper/otlp-logs.js';
 
-/** Distinct values kept per attribute; beyond that the attribute's values are forgotten and collected again. */
+/** Distinct values kept per attribute; past this bound the attribute's values are dropped and encoded again on use. */
 const MAX_VALUES_PER_KEY = 1024;
 /** Longer values are not kept, so a few long hostnames cannot hold much memory. */
 const MAX_CACHED_LENGTH = 64;

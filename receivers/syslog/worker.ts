@@ -120,7 +120,7 @@ function messageRecord(parser: Parser, data: Buffer, start: number, end: number,
   return record;
 }
 
-/** The attributes every record of a batch shares, such as the sender's address; string and integer values are encoded once. */
+/** Builds the attributes every record of a batch shares, such as the sender's address; string and integer values are encoded once. */
 function contextAttributes(context: LineContext, encoder: OtlpLogsEncoder): IKeyValue[] {
   return Object.entries(context.attributes ?? {}).map(([key, value]) => {
     if (typeof value === 'string' || (Number.isSafeInteger(value) && (value as number) >= 0)) return attributeOf(encoder.encodeAttribute(key, value as string | number));
