@@ -1,7 +1,8 @@
 // Syslog ingest benchmark: Watchpost (parsing and detection), rsyslog and syslog-ng each receive
-// the same generated RFC 5424 stream over TCP on loopback for SECONDS; prints messages per second,
-// loss and CPU seconds per million messages for each.
-// usage: node bench/syslog/run.mjs [SECONDS=10]   (or npm run bench:syslog)
+// the same generated RFC 5424 stream over TCP on loopback for SECONDS and write one line per
+// message to a file. It prints messages per second, loss and CPU seconds per million messages.
+// usage: npm run bench:syslog [-- SECONDS [RECEIVERS]]   (builds dist/ first; or node bench/syslog/run.mjs)
+//   RECEIVERS: a comma-separated subset of watchpost,rsyslog,syslog-ng; default all three
 // env: SYSLOG_NG_ROOT  an unpacked syslog-ng-core package (dpkg -x), default /tmp/watchpost-peers/syslog-ng/root
 import { spawn, execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SECONDS = Number(process.argv[2] ?? 10);
+const RECEIVERS = (process.argv[3] ?? 'watchpost,rsyslog,syslog-ng').split(',');
 const WORK = mkdtempSync(join(tmpdir(), 'watchpost-bench-syslog-'));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const PORTS = { watchpost: 15601, admin: 15688, rsyslog: 15602, syslogng: 15603 };
@@ -30,16 +32,6 @@ async function countLines(path) {
   let lines = 0;
   for await (const chunk of createReadStream(path)) for (const byte of chunk) if (byte === 10) lines++;
   return lines;
-}
-
-async function watchpostCount() {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${PORTS.admin}/metrics`)).text();
-    const line = text.split('\n').find((item) => item.startsWith('watchpost_receiver_accepted_items_total{receiver="syslog"'));
-    return line ? Number(line.split(' ').pop()) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function waitForPort(port, child, name) {
@@ -91,6 +83,7 @@ async function measure(name, { command, args, env, port, count }) {
 }
 
 function watchpost() {
+  const out = join(WORK, 'watchpost.log');
   const config = join(WORK, 'watchpost.yaml');
   writeFileSync(config, `
 receivers:
@@ -99,8 +92,8 @@ receivers:
 processors:
   detection: {}
 exporters:
-  file/telemetry: { path: /dev/null }
-  file/findings: { path: /dev/null }
+  file/telemetry: { path: ${out}, format: text }
+  file/findings: { path: ${join(WORK, 'findings.jsonl')} }
 service:
   telemetry: { logs: { level: warn } }
   admin: { endpoint: 127.0.0.1:${PORTS.admin} }
@@ -109,10 +102,9 @@ service:
     logs: { receivers: [syslog], processors: [detection], exporters: [file/telemetry] }
     findings: { receivers: [detection], exporters: [file/findings] }
 `);
-  // NOTE: runs from the TypeScript sources through tsx, because the build does not copy the
-  // generated OTLP code to dist/. tsx compiles each module once at load; the steady state is the same code.
-  const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  return { command: process.execPath, args: ['--import', tsx, join(ROOT, 'core', 'cli', 'main.ts'), 'run', '--config', config], port: PORTS.watchpost, count: watchpostCount };
+  const main = join(ROOT, 'dist', 'core', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing; run npm run build first`);
+  return { command: process.execPath, args: [main, 'run', '--config', config], port: PORTS.watchpost, count: () => countLines(out) };
 }
 
 function rsyslog() {
@@ -128,15 +120,25 @@ ruleset(name="bench") { action(type="omfile" file="${out}" template="fields") }
   return { command: '/usr/sbin/rsyslogd', args: ['-n', '-f', config, '-i', join(WORK, 'rsyslog.pid')], port: PORTS.rsyslog, count: () => countLines(out) };
 }
 
+/** Names the shared libraries a syslog-ng module needs but cannot find, from ldd. */
+function missingLibraries(root, modules, module) {
+  const output = execFileSync('ldd', [join(modules, module)], { env: { ...process.env, LD_LIBRARY_PATH: join(root, 'usr', 'lib', 'syslog-ng') } }).toString();
+  return output.split('\n').filter((line) => line.includes('not found')).map((line) => line.trim().split(' ')[0]);
+}
+
 function syslogNg(root) {
   const out = join(WORK, 'syslog-ng.log');
   const config = join(WORK, 'syslog-ng.conf');
   const modules = join(root, 'usr', 'lib', 'syslog-ng', readdirSync(join(root, 'usr', 'lib', 'syslog-ng')).find((name) => /^\d/.test(name)));
+  // The network() source lives in the afsocket module, which needs libwrap.so.0 (Debian package libwrap0).
+  const missing = missingLibraries(root, modules, 'libafsocket.so');
+  if (missing.length > 0) throw new Error(`syslog-ng's afsocket module cannot load: ${missing.join(', ')} not found (apt-get install libwrap0, or run the peers' install.sh)`);
+  // The options of the peers' reference config: threads, no DNS, flow control so TCP loses nothing.
   writeFileSync(config, `@version: 3.38
-options { stats_freq(0); };
-source s_net { tcp(ip("127.0.0.1") port(${PORTS.syslogng}) flags(syslog-protocol)); };
+options { threaded(yes); use-dns(no); dns-cache(no); use-fqdn(no); keep-hostname(yes); chain-hostnames(no); stats-freq(0); mark-freq(0); };
+source s_net { network(ip(127.0.0.1) transport(tcp) port(${PORTS.syslogng}) flags(syslog-protocol) log-iw-size(640000)); };
 destination d_file { file("${out}" template("$HOST $PROGRAM $PID $MSG\\n")); };
-log { source(s_net); destination(d_file); };
+log { source(s_net); destination(d_file); flags(flow-control); };
 `);
   return {
     command: join(root, 'usr', 'sbin', 'syslog-ng'),
@@ -147,12 +149,26 @@ log { source(s_net); destination(d_file); };
   };
 }
 
-const results = [await measure('watchpost (parse + detection)', watchpost())];
-if (existsSync('/usr/sbin/rsyslogd')) results.push(await measure('rsyslog', rsyslog()));
-else results.push({ name: 'rsyslog', error: 'not installed (apt-get install rsyslog)' });
-const sngRoot = process.env.SYSLOG_NG_ROOT ?? '/tmp/watchpost-peers/syslog-ng/root';
-if (existsSync(join(sngRoot, 'usr', 'sbin', 'syslog-ng'))) results.push(await measure('syslog-ng', syslogNg(sngRoot)));
-else results.push({ name: 'syslog-ng', error: `not found in ${sngRoot} (unpack syslog-ng-core with dpkg -x, set SYSLOG_NG_ROOT)` });
+/** Runs one receiver, turning a failure to set it up into a skipped row. */
+async function run(name, setUp) {
+  try {
+    return await measure(name, setUp());
+  } catch (error) {
+    return { name, error: error.message };
+  }
+}
+
+const results = [];
+if (RECEIVERS.includes('watchpost')) results.push(await run('watchpost (parse + detection)', watchpost));
+if (RECEIVERS.includes('rsyslog')) {
+  if (existsSync('/usr/sbin/rsyslogd')) results.push(await run('rsyslog', rsyslog));
+  else results.push({ name: 'rsyslog', error: 'not installed (apt-get install rsyslog)' });
+}
+if (RECEIVERS.includes('syslog-ng')) {
+  const sngRoot = process.env.SYSLOG_NG_ROOT ?? '/tmp/watchpost-peers/syslog-ng/root';
+  if (existsSync(join(sngRoot, 'usr', 'sbin', 'syslog-ng'))) results.push(await run('syslog-ng', () => syslogNg(sngRoot)));
+  else results.push({ name: 'syslog-ng', error: `not found in ${sngRoot} (unpack syslog-ng-core with dpkg -x, set SYSLOG_NG_ROOT)` });
+}
 rmSync(WORK, { recursive: true, force: true });
 
 console.log(`syslog over TCP, RFC 5424, ${SECONDS} s, one connection, loopback (${statSync('/proc/cpuinfo') && execFileSync('nproc').toString().trim()} CPUs)`);

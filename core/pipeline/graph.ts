@@ -39,7 +39,7 @@ export interface PipelineGraph {
   nodes: GraphNode[];
 }
 
-/** The worker stages and line parsers the config needs, known before any component exists. */
+/** Collects the worker stages, line parsers and worker modules the config needs, before any component exists. */
 export function collectWorkerSpecs(config: ServiceConfig): { stages: StageSpec[]; parsers: ParserSpec[]; modules: string[] } {
   const stages: StageSpec[] = [];
   const modules = new Set<string>();
@@ -56,6 +56,9 @@ export function collectWorkerSpecs(config: ServiceConfig): { stages: StageSpec[]
     component.factory.workerModules?.forEach((module) => modules.add(module));
     const parserSpecs = (component.factory as ReceiverFactory).parsers?.(id, component.config);
     if (parserSpecs) parsers.push(...parserSpecs);
+  }
+  for (const id of usedIds(config, 'exporters')) {
+    (config.exporters.get(id) as ComponentConfig).factory.workerModules?.forEach((module) => modules.add(module));
   }
   return { stages, parsers, modules: [...modules] };
 }

@@ -29,6 +29,12 @@ export interface LineParseResult {
   request: ExportRequest;
   /** Records that could not be parsed and were delivered with the raw text. */
   failed: number;
+  /**
+   * An encoder faster than the generic one for the records this parser builds. The pool uses it
+   * for the request and again after a stage changed the request, so it must encode any request
+   * of the signal.
+   */
+  encode?: (request: ExportRequest) => Uint8Array;
 }
 
 export type LineParser = (lines: string[], context: LineContext) => LineParseResult;

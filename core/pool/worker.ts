@@ -5,7 +5,7 @@ import { Rejections, removeInvalidItems } from '../otlp/validate.js';
 import { attributeCounts, canSpliceAttributes, spliceAppendedAttributes } from '../otlp/splice.js';
 import type { TelemetrySignal } from '../data/signal.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
-import type { FrameParser, LineParser, Stage, WorkerModule } from './worker-api.js';
+import type { FrameParser, LineParser, LineParseResult, Stage, WorkerModule } from './worker-api.js';
 
 /*
  * The worker thread. It runs in every pool thread: at load it imports the worker modules of the
@@ -49,6 +49,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
   let request: ExportRequest;
   let bytes: Uint8Array | undefined;
   let parseFailures = 0;
+  let encode = (changed: ExportRequest) => encodeRequest(task.signal, changed);
   const rejections = new Rejections();
   const payload = task.payload;
   try {
@@ -64,7 +65,8 @@ export function ingest(task: IngestTask): WorkerAnswer {
       const parsed = parsePayload(payload);
       request = parsed.request;
       parseFailures = parsed.failed;
-      if (!task.analysisOnly) bytes = encodeRequest(task.signal, request);
+      if (parsed.encode) encode = parsed.encode;
+      if (!task.analysisOnly) bytes = encode(request);
     }
   } catch (error) {
     if (payload.kind === 'otlp_protobuf' || payload.kind === 'otlp_json') return { decodeError: decodeMessage(task, error) };
@@ -96,19 +98,19 @@ export function ingest(task: IngestTask): WorkerAnswer {
   if (bytes) result.bytes = bytes;
   if (modified && !task.analysisOnly) {
     const unmarked = bytes ?? (payload as { bytes: Uint8Array }).bytes;
-    result.markedBytes = appendedOnly && counts ? markedCopy(task, unmarked, request, counts) : encodeRequest(task.signal, request);
+    result.markedBytes = appendedOnly && counts ? markedCopy(task, unmarked, request, counts, encode) : encode(request);
   }
   return { ok: result };
 }
 
 /** Adds the attributes the stages appended to the unmarked bytes; encodes the whole request if that fails. */
-function markedCopy(task: IngestTask, unmarked: Uint8Array, request: ExportRequest, counts: Uint32Array): Uint8Array {
+function markedCopy(task: IngestTask, unmarked: Uint8Array, request: ExportRequest, counts: Uint32Array, encode: (request: ExportRequest) => Uint8Array): Uint8Array {
   try {
     return spliceAppendedAttributes(task.signal, unmarked, request, counts);
   } catch {
     // The splice fails only on bytes whose structure differs from the decoded request. Encoding
     // the request gives the same result, only slower.
-    return encodeRequest(task.signal, request);
+    return encode(request);
   }
 }
 
@@ -117,7 +119,7 @@ function payloadFormat(task: IngestTask): string {
 }
 
 /** Runs the line or frame parser a payload names. */
-function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'frames' }>): { request: ExportRequest; failed: number } {
+function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'frames' }>): LineParseResult {
   if (payload.kind === 'frames') {
     const parser = frameParsers.get(payload.parser);
     if (!parser) throw new Error(`no frame parser "${payload.parser}" is set up in the worker pool`);

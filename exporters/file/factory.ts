@@ -6,6 +6,8 @@ import type { WorkerPool } from '../../core/pool/pool.js';
 import { QueuedExporter } from '../helper/sender.js';
 import { createDefaultConfig, schema, type FileExporterConfig } from './config.js';
 
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
+
 /**
  * Serializes a batch as JSON lines: one OTLP/JSON export request per telemetry batch, one
  * finding per line for findings. Telemetry is converted in the worker pool, because the
@@ -16,13 +18,19 @@ export async function toJsonLines(batch: Batch, pool: WorkerPool): Promise<strin
   return `${await pool.toOtlpJson(batch.signal, batch.toBytes())}\n`;
 }
 
+/** Serializes a batch in the configured format; log records in `text` format become one line each. */
+async function toLines(batch: Batch, pool: WorkerPool, format: FileExporterConfig['format']): Promise<string | Uint8Array> {
+  if (format === 'text' && batch.signal === 'logs') return pool.run<Uint8Array>('file.logs_to_text', { bytes: batch.toBytes() });
+  return toJsonLines(batch, pool);
+}
+
 function createFileExporter(settings: CreateSettings<FileExporterConfig>): QueuedExporter {
   const path = resolve(settings.config.path);
   let stream: WriteStream | undefined;
   // One writer at a time, so lines from concurrent queue consumers never interleave.
   let tail: Promise<void> = Promise.resolve();
 
-  const write = (text: string) => new Promise<void>((resolveWrite, reject) => {
+  const write = (text: string | Uint8Array) => new Promise<void>((resolveWrite, reject) => {
     (stream as WriteStream).write(text, (error) => (error ? reject(error) : resolveWrite()));
   });
 
@@ -32,7 +40,7 @@ function createFileExporter(settings: CreateSettings<FileExporterConfig>): Queue
     logger: settings.logger,
     metrics: settings.metrics,
     send: (batch) => {
-      const text = toJsonLines(batch, settings.pool);
+      const text = toLines(batch, settings.pool, settings.config.format);
       const next = Promise.all([text, tail]).then(([lines]) => write(lines));
       tail = next.catch(() => undefined);
       return next;
@@ -56,9 +64,10 @@ function createFileExporter(settings: CreateSettings<FileExporterConfig>): Queue
 export const fileExporterFactory: ExporterFactory<FileExporterConfig> = {
   kind: 'exporter',
   type: 'file',
-  description: 'Appends telemetry as OTLP/JSON lines and findings as JSON lines to a file.',
+  description: 'Appends telemetry as OTLP/JSON lines or log bodies as text lines, and findings as JSON lines, to a file.',
   signals: ['traces', 'metrics', 'logs', 'findings'],
   schema,
   createDefaultConfig,
+  workerModules: [WORKER_MODULE],
   create: createFileExporter,
 };

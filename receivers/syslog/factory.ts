@@ -12,7 +12,12 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : 
 const LINE_FORMATS = ['syslog', 'rfc5424', 'rfc3164'] as const;
 
 export function parserOptions(config: SyslogReceiverConfig): SyslogParserOptions {
-  const options: SyslogParserOptions = { protocol: config.protocol, location: config.location, allow_skip_pri_header: config.allow_skip_pri_header };
+  const options: SyslogParserOptions = {
+    protocol: config.protocol,
+    location: config.location,
+    allow_skip_pri_header: config.allow_skip_pri_header,
+    rfc3164: config.rfc3164,
+  };
   if (config.access_log) options.access_log = { format: config.access_log.format, log_format: config.access_log.log_format || undefined };
   return options;
 }

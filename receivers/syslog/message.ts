@@ -11,10 +11,13 @@ export type StructuredData = Record<string, Record<string, string>>;
 
 /** The fields of one syslog message, as far as they could be read. */
 export interface SyslogMessage {
-  /** The grammar that read the message. */
-  protocol: 'rfc5424' | 'rfc3164';
-  /** PRI value 0-191; 13 (user.notice) when the message has none, as RFC 3164 section 4.3.3 says. */
-  priority: number;
+  /** The grammar that read the message; `none` reads only the PRI. */
+  protocol: 'rfc5424' | 'rfc3164' | 'none';
+  /**
+   * PRI value 0-191. A message without PRI gets 13 (user.notice, RFC 3164 section 4.3.3), unless
+   * `allowSkipPri` or protocol `none` is set. Then it has no priority, as in the Collector.
+   */
+  priority?: number;
   /** RFC 5424 VERSION. */
   version?: number;
   time?: SyslogTime;
@@ -30,16 +33,42 @@ export interface SyslogMessage {
   message: string;
   /** Why the message breaks its grammar; the fields read before (or despite) the problem are kept. */
   error?: string;
+  /** True when a header field was cut to its RFC 5424 length limit, so the record must keep the whole text. */
+  fieldsCut?: boolean;
 }
 
+/** Choices for reading RFC 3164 messages where senders and receivers disagree. */
+export interface Rfc3164Options {
+  /** The word after the TIMESTAMP may be the HOSTNAME; false reads it as the TAG (syslog-ng's `no-hostname` flag). */
+  expectHostname: boolean;
+  /** Tests of words that are never a HOSTNAME, so the word is read as the TAG (syslog-ng's `bad-hostname()`). */
+  badHostnames: ((word: string) => boolean)[];
+  /** A TAG must end with a colon (`tag:`, `tag[pid]:`), as with rsyslog's `force.tagEndingByColon`. */
+  tagRequiresColon: boolean;
+  /** Read the Cisco IOS form `seq: [HOST:] TIMESTAMP: ...`. */
+  ciscoIos: boolean;
+  /** The reading of a message without TIMESTAMP; see `HeaderlessMode`. */
+  headerless: HeaderlessMode;
+}
+
+/**
+ * The reading of a message that has no TIMESTAMP after the PRI:
+ * - `content`: the text is the CONTENT (RFC 3164 section 4.3.2), except a leading `TAG:` or `TAG[pid]`;
+ * - `tag`: the first word is the TAG, as syslog-ng reads it;
+ * - `hostname_and_tag`: the first words are the HOSTNAME and the TAG, as rsyslog's pmrfc3164 reads
+ *   them unless `detect.headerless` is on. syslogd's `last message repeated N times` stays whole.
+ */
+export type HeaderlessMode = 'content' | 'tag' | 'hostname_and_tag';
+
 export interface ParseOptions {
-  protocol: 'rfc5424' | 'rfc3164' | 'auto';
+  protocol: 'rfc5424' | 'rfc3164' | 'auto' | 'none';
   /** The zone of timestamps that carry no offset. */
   timeZone: TimeZone;
   /** Receive time in milliseconds, for year inference and messages without a timestamp. */
   nowMs: number;
-  /** Accept RFC 5424 messages that start at VERSION, without a PRI. */
+  /** Accept messages without PRI, which then have no priority (the Collector's `allow_skip_pri_header`). */
   allowSkipPri: boolean;
+  rfc3164: Rfc3164Options;
 }
 
 /** RFC 3164 section 4.3.3: a relay gives a message without PRI the value 13 (user.notice). */
@@ -100,7 +129,11 @@ export function readDigits(text: string, start: number, count: number): number {
   return value;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** Days in a month (0-11) of a year of the proleptic Gregorian calendar. */
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  if (month !== 1) return DAYS_IN_MONTH[month];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return leap ? 29 : 28;
 }

@@ -81,37 +81,50 @@ interface Tag {
 }
 
 /**
- * Reads `TAG:`, `TAG[pid]:`, `TAG[pid]` or a bare `TAG` at `start`, then one separating space or
- * tab. RFC 3164 section 4.1.3 ends the TAG at the first character that cannot be part of it; in
- * practice senders use any printable word, so the TAG runs to a space, tab, `:` or `[`. A bare
- * word counts only when `bare` allows it (after a timestamp, where RFC 3164 puts the TAG).
+ * What makes a word a TAG: `word` also takes a bare word (RFC 3164 section 4.1.3, after the
+ * HOSTNAME), `delimited` needs a colon or `[pid]` after the name, and `colon` needs a colon after
+ * the name or after its `[pid]`.
  */
-function readTag(text: string, start: number, bare: boolean): Tag | undefined {
+type TagRule = 'word' | 'delimited' | 'colon';
+
+/**
+ * Reads `TAG:`, `TAG[pid]:`, `TAG[pid]` or a bare `TAG` at `start`, as `rule` allows, then one
+ * separating space or tab. RFC 3164 section 4.1.3 ends the TAG at the first character that cannot
+ * be part of it; in practice senders use any printable word, so the TAG runs to a space, tab, `:`
+ * or `[`.
+ */
+function readTag(text: string, start: number, rule: TagRule): Tag | undefined {
   const end = tokenEnd(text, start);
   let i = start;
   while (i < end && text.charCodeAt(i) !== COLON && text.charCodeAt(i) !== 0x5b) i++;
   if (i === start) return undefined;
   const tag: Tag = { appname: text.slice(start, i), end: i };
+  let colon = false;
   if (text.charCodeAt(i) === 0x5b) {
     const close = text.indexOf(']', i);
     if (close < 0 || close >= end || close - i > 129) return undefined;
     tag.procId = text.slice(i + 1, close);
     i = close + 1;
-    if (text.charCodeAt(i) === COLON) i++;
+    if (text.charCodeAt(i) === COLON) {
+      colon = true;
+      i++;
+    }
   } else if (text.charCodeAt(i) === COLON) {
     // `http://` and the like are content, not a TAG.
     if (text.charCodeAt(i + 1) === 0x2f) return undefined;
+    colon = true;
     i++;
-  } else if (!bare) {
+  } else if (rule !== 'word') {
     return undefined;
   }
+  if (rule === 'colon' && !colon) return undefined;
   if (isSpace(text.charCodeAt(i))) i++;
   tag.end = i;
   return tag;
 }
 
-function applyTag(message: SyslogMessage, text: string, start: number, bare: boolean): void {
-  const tag = readTag(text, start, bare);
+/** Sets the TAG and the CONTENT after it, or, without a TAG, the CONTENT from `start`. */
+function applyTag(message: SyslogMessage, text: string, start: number, tag: Tag | undefined): void {
   if (tag) {
     message.appname = tag.appname;
     if (tag.procId !== undefined) message.procId = tag.procId;
@@ -138,28 +151,64 @@ function readCiscoPrefix(text: string, start: number, options: ParseOptions): { 
 }
 
 const AIX_FORWARD = 'Message forwarded from ';
+const LAST_MESSAGE = 'last message repeated ';
+
+/** Reports whether the text is syslogd's summary line `last message repeated N times`. */
+function isLastMessageLine(text: string, start: number): boolean {
+  if (!text.startsWith(LAST_MESSAGE, start)) return false;
+  let i = start + LAST_MESSAGE.length;
+  const digits = i;
+  while (isDigitCode(text.charCodeAt(i))) i++;
+  return i > digits && text.length === i + ' times'.length && text.endsWith(' times');
+}
+
+function isAlphanumeric(code: number): boolean {
+  return isLetter(code) || isDigitCode(code);
+}
+
+/** Reads a message that has no TIMESTAMP after the PRI, as `options.rfc3164.headerless` says. */
+function parseHeaderless(message: SyslogMessage, text: string, start: number, hadPri: boolean, options: ParseOptions): SyslogMessage {
+  const { headerless, tagRequiresColon } = options.rfc3164;
+  const begin = skipSpaces(text, start);
+  if (headerless === 'tag') {
+    applyTag(message, text, begin, readTag(text, begin, tagRequiresColon ? 'colon' : 'word'));
+  } else if (headerless === 'hostname_and_tag' && !isLastMessageLine(text, start)) {
+    // rsyslog reads from the first character: a leading space means neither HOSTNAME nor TAG.
+    const end = tokenEnd(text, start);
+    const word = text.slice(start, end);
+    let i = start;
+    if (looksLikeHostname(word) && isAlphanumeric(word.charCodeAt(word.length - 1))) {
+      message.hostname = word;
+      i = end < text.length ? end + 1 : end;
+    }
+    applyTag(message, text, i, readTag(text, i, tagRequiresColon ? 'colon' : 'word'));
+  } else {
+    // The text is the CONTENT, but a leading `program:` or `program[pid]:` is still a TAG.
+    const tag = isLetter(text.charCodeAt(begin)) ? readTag(text, begin, tagRequiresColon ? 'colon' : 'delimited') : undefined;
+    const last = tag ? text.charCodeAt(tag.end - 1) : 0;
+    applyTag(message, text, start, tag && last !== 0x5d && (last === COLON || isSpace(last)) ? tag : undefined);
+  }
+  if (!hadPri) message.error = headerless === 'content' ? 'no PRI and no timestamp; kept as plain text' : 'no PRI and no timestamp';
+  return message;
+}
+
+/** Reports whether the word after the TIMESTAMP is the HOSTNAME. */
+function isHostname(word: string, options: ParseOptions): boolean {
+  const { expectHostname, badHostnames } = options.rfc3164;
+  return expectHostname && looksLikeHostname(word) && !badHostnames.some((matches) => matches(word));
+}
 
 /**
  * Parses an RFC 3164 message whose PRI was read already; `start` is the index after it. A
- * message without PRI and without timestamp is kept whole and reported as an error.
+ * message without PRI and without timestamp is reported as an error.
  */
-export function parseRfc3164(text: string, priority: number, start: number, hadPri: boolean, options: ParseOptions): SyslogMessage {
+export function parseRfc3164(text: string, priority: number | undefined, start: number, hadPri: boolean, options: ParseOptions): SyslogMessage {
   const message: SyslogMessage = { protocol: 'rfc3164', priority, message: '' };
   const begin = skipSpaces(text, start);
 
-  const cisco = readCiscoPrefix(text, begin, options);
+  const cisco = options.rfc3164.ciscoIos ? readCiscoPrefix(text, begin, options) : undefined;
   const timestamp = cisco?.timestamp ?? readTimestamp(text, begin, options);
-  if (!timestamp) {
-    // Header-less: no timestamp, so no HOSTNAME either. A leading `program:` or `program[pid]:` is still a TAG.
-    const tag = isLetter(text.charCodeAt(begin)) ? readTag(text, begin, false) : undefined;
-    if (tag && text.charCodeAt(tag.end - 1) !== 0x5d && (text.charCodeAt(tag.end - 1) === COLON || isSpace(text.charCodeAt(tag.end - 1)))) {
-      applyTag(message, text, begin, false);
-    } else {
-      message.message = text.slice(start);
-    }
-    if (!hadPri) message.error = 'no PRI and no timestamp; kept as plain text';
-    return message;
-  }
+  if (!timestamp) return parseHeaderless(message, text, start, hadPri, options);
   message.time = timestamp.time;
   if (cisco) {
     message.sequence = cisco.sequence;
@@ -176,12 +225,11 @@ export function parseRfc3164(text: string, priority: number, start: number, hadP
   }
   if (message.hostname === undefined) {
     const end = tokenEnd(text, i);
-    const token = text.slice(i, end);
-    if (looksLikeHostname(token)) {
-      message.hostname = token;
+    if (isHostname(text.slice(i, end), options)) {
+      message.hostname = text.slice(i, end);
       i = end < text.length ? end + 1 : end;
     }
   }
-  applyTag(message, text, i, true);
+  applyTag(message, text, i, readTag(text, i, options.rfc3164.tagRequiresColon ? 'colon' : 'word'));
   return message;
 }

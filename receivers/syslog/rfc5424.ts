@@ -5,9 +5,10 @@ import { readRfc3339 } from './timestamp.js';
  * RFC 5424 (The Syslog Protocol), section 6:
  *   HEADER = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
  *   SYSLOG-MSG = HEADER SP STRUCTURED-DATA [SP MSG]
- * Header fields are PRINTUSASCII (33-126) or NILVALUE `-`. The parser reads as far as it can: a
- * field longer than its RFC limit or an SD-ID used twice is kept and reported as an error, while
- * a break in the grammar (a missing space, a bad timestamp) stops it, and the whole text becomes
+ * Header fields are PRINTUSASCII (33-126) or NILVALUE `-`. The parser reads as far as it can. A
+ * header field longer than its RFC limit is cut to the limit, and the record then keeps the whole
+ * text in `log.record.original`. An SD-ID used twice is kept. Both are reported as errors. A break
+ * in the grammar (a missing space, a bad timestamp) stops the parser, and the whole text becomes
  * the message so that nothing is lost.
  */
 
@@ -23,11 +24,17 @@ class Failure {
 
 class Reader {
   i: number;
-  /** Problems that did not stop parsing. */
-  problems: string[] = [];
+  /** Problems that did not stop parsing; made on the first one, because most messages have none. */
+  problems: string[] | undefined;
+  /** True once a header field was cut to its length limit. */
+  cut = false;
 
   constructor(readonly text: string, start: number) {
     this.i = start;
+  }
+
+  problem(text: string): void {
+    (this.problems ??= []).push(text);
   }
 
   fail(what: string): never {
@@ -51,8 +58,10 @@ class Reader {
     if (this.i === start) this.fail(`${name} is empty`);
     const value = this.text.slice(start, this.i);
     if (value === NIL) return undefined;
-    if (value.length > LIMITS[name]) this.problems.push(`${name} is longer than ${LIMITS[name]} characters`);
-    return value;
+    if (value.length <= LIMITS[name]) return value;
+    this.problem(`${name} is longer than ${LIMITS[name]} characters; cut to the limit`);
+    this.cut = true;
+    return value.slice(0, LIMITS[name]);
   }
 }
 
@@ -76,14 +85,15 @@ function readSdName(reader: Reader, what: string): string {
   while (reader.i < reader.text.length && isSdNameCode(reader.text.charCodeAt(reader.i))) reader.i++;
   if (reader.i === start) reader.fail(`expected ${what}`);
   const name = reader.text.slice(start, reader.i);
-  if (name.length > LIMITS['SD-NAME']) reader.problems.push(`${what} "${name.slice(0, 40)}…" is longer than 32 characters`);
+  if (name.length > LIMITS['SD-NAME']) reader.problem(`${what} "${name.slice(0, 40)}…" is longer than 32 characters`);
   return name;
 }
 
 /**
- * Reads a PARAM-VALUE after its opening quote. `\"`, `\\` and `\]` are unescaped; a backslash
- * before any other character stays, with that character, as RFC 5424 section 6.3.3 says. An
- * unescaped `]` is kept and reported.
+ * Reads a PARAM-VALUE after its opening quote. `\"`, `\\` and `\]` are unescaped. RFC 5424
+ * section 6.3.3 calls a backslash before any other character an invalid escape sequence and keeps
+ * both characters as they are: so does this reader, and it reports the sequence. An unescaped `]`
+ * is kept and reported.
  */
 function readParamValue(reader: Reader): string {
   const text = reader.text;
@@ -104,12 +114,23 @@ function readParamValue(reader: Reader): string {
         chunkStart = reader.i;
         continue;
       }
+      reader.problem(`invalid escape sequence in a PARAM-VALUE at column ${reader.i + 1}; kept as written`);
     } else if (char === ']') {
-      reader.problems.push(`unescaped "]" in a PARAM-VALUE at column ${reader.i + 1}`);
+      reader.problem(`unescaped "]" in a PARAM-VALUE at column ${reader.i + 1}`);
     }
     reader.i++;
   }
   return reader.fail('PARAM-VALUE is not closed by a quote');
+}
+
+/**
+ * Sets an own property. A sender's `__proto__` becomes an ordinary name, where assignment would
+ * replace the object's prototype instead. (Objects without prototype would avoid this too, but V8
+ * keeps them in slow dictionary mode.)
+ */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function readSdElement(reader: Reader, data: StructuredData): void {
@@ -117,8 +138,9 @@ function readSdElement(reader: Reader, data: StructuredData): void {
   reader.i++; // '['
   const id = readSdName(reader, 'SD-ID');
   const duplicate = Object.hasOwn(data, id);
-  if (duplicate) reader.problems.push(`SD-ID "${id}" appears more than once`);
-  const params: Record<string, string> = duplicate ? {} : (data[id] = {});
+  if (duplicate) reader.problem(`SD-ID "${id}" appears more than once`);
+  const params: Record<string, string> = {};
+  if (!duplicate) setOwn(data, id, params);
   for (;;) {
     const code = text.charCodeAt(reader.i);
     if (code === 0x5d) {
@@ -132,12 +154,12 @@ function readSdElement(reader: Reader, data: StructuredData): void {
     reader.i++;
     if (text.charCodeAt(reader.i) === SP) {
       // Some senders put a space between `=` and the quote; read on, as rsyslog does.
-      reader.problems.push(`space after "=" in PARAM-NAME "${name.slice(0, 40)}"`);
+      reader.problem(`space after "=" in PARAM-NAME "${name.slice(0, 40)}"`);
       while (text.charCodeAt(reader.i) === SP) reader.i++;
     }
     if (text[reader.i] !== '"') reader.fail('expected a quote before a PARAM-VALUE');
     reader.i++;
-    params[name] = readParamValue(reader);
+    setOwn(params, name, readParamValue(reader));
   }
 }
 
@@ -153,7 +175,7 @@ function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
   }
   if (text[reader.i] !== '[') {
     // Some senders leave STRUCTURED-DATA out; what follows is the message.
-    reader.problems.push(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
+    reader.problem(`missing STRUCTURED-DATA at column ${reader.i + 1}`);
     return false;
   }
   const data: StructuredData = {};
@@ -166,7 +188,7 @@ function readStructuredData(reader: Reader, message: SyslogMessage): boolean {
  * Parses an RFC 5424 message whose PRI (or its absence) was read already; `start` is the index of
  * VERSION. Never throws: a message that breaks the grammar comes back with `error` set.
  */
-export function parseRfc5424(text: string, priority: number, start: number, options: ParseOptions): SyslogMessage {
+export function parseRfc5424(text: string, priority: number | undefined, start: number, options: ParseOptions): SyslogMessage {
   const message: SyslogMessage = { protocol: 'rfc5424', priority, message: text };
   const reader = new Reader(text, start);
   try {
@@ -179,7 +201,7 @@ export function parseRfc5424(text: string, priority: number, start: number, opti
       if (typeof timestamp === 'string') return failed(message, reader, new Failure(`invalid TIMESTAMP (${timestamp}) at column ${reader.i + 1}`));
       message.time = timestamp.time;
       reader.i = timestamp.end;
-      if (timestamp.problem) reader.problems.push(timestamp.problem);
+      if (timestamp.problem) reader.problem(timestamp.problem);
     }
     reader.space('TIMESTAMP');
     message.hostname = reader.field('HOSTNAME');
@@ -202,13 +224,14 @@ export function parseRfc5424(text: string, priority: number, start: number, opti
     if (!(error instanceof Failure)) throw error;
     return failed(message, reader, error);
   }
-  if (reader.problems.length > 0) message.error = reader.problems.join('; ');
+  if (reader.problems) message.error = reader.problems.join('; ');
+  if (reader.cut) message.fieldsCut = true;
   return message;
 }
 
 /** Ends parsing at a break in the grammar: the whole text becomes the message. */
 function failed(message: SyslogMessage, reader: Reader, failure: Failure): SyslogMessage {
   message.message = reader.text;
-  message.error = [failure.message, ...reader.problems].join('; ');
+  message.error = [failure.message, ...(reader.problems ?? [])].join('; ');
   return message;
 }

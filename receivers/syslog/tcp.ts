@@ -12,13 +12,20 @@ import { FrameDecoder } from './framing.js';
 import type { SyslogTcpConfig } from './config.js';
 import type { SyslogCounters } from './counters.js';
 
-/** Batches of one connection in the worker pool at once; more data waits in the socket. */
-const MAX_IN_FLIGHT = 2;
+/**
+ * Batches of one connection in the worker pool at once; more data waits in the socket. Four keep
+ * both workers of a two-core machine busy while the main thread handles finished batches.
+ */
+const MAX_IN_FLIGHT = 4;
 /** Retry delays after the pipeline refused a batch for load, in milliseconds. */
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2000;
-/** Bytes a batch may reach before the connection stops reading until a batch completes. */
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes a batch may reach before the connection stops reading until a batch completes. With
+ * MAX_IN_FLIGHT, this bounds a connection to about 5 MiB, plus one socket read and one partial
+ * message.
+ */
+const MAX_BATCH_BYTES = 1024 * 1024;
 
 export type DeliverFrames = (frames: Frames, attributes: Record<string, string | number>) => Promise<void>;
 

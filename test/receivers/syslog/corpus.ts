@@ -179,9 +179,13 @@ function bsdNanos(text: string, year: number, zoneMs = 0): bigint {
   return BigInt(ms) * 1_000_000n;
 }
 
+/**
+ * go-syslog's RFC 3164 parser, which the Collector's syslog receiver runs, takes a word as the TAG
+ * only when a colon follows it (after an optional `[pid]`): Watchpost's `tag_requires_colon`.
+ */
 export function goSyslogRfc3164(): CaseResult[] {
   return cases('rfc3164_go-syslog.expected.json').map((entry, index) => {
-    const record = parseOne(inputBytes(entry), { protocol: 'rfc3164' });
+    const record = parseOne(inputBytes(entry), { protocol: 'rfc3164', rfc3164: { tag_requires_colon: true } });
     const expected = entry.expected as Json;
     const check = new Checker();
     check.ok('error', !hasError(record), `unexpected error ${show(attribute(record, 'watchpost.parse.error'))}`);
@@ -249,11 +253,38 @@ function syslogNgSd(data: AttributeValue | undefined): string {
     .join('');
 }
 
+/** Watchpost's protocol for syslog-ng's parse flags: LP_NOPARSE and LP_NO_HEADER read no header at all. */
+function syslogNgProtocol(flags: string): SyslogParserOptions['protocol'] {
+  if (flags.includes('LP_SYSLOG_PROTOCOL')) return 'rfc5424';
+  return flags.includes('LP_NOPARSE') || flags.includes('LP_NO_HEADER') ? 'none' : 'rfc3164';
+}
+
+/** Converts a `bad-hostname()` regular expression to a glob; the tests use only `^prefix`. */
+function badHostnameGlob(regex: string): string {
+  if (!/^\^[\w%]+$/.test(regex)) throw new Error(`bad_hostname_re ${regex} has no glob translation`);
+  return `${regex.slice(1)}*`;
+}
+
+/**
+ * Maps syslog-ng's parse flags to Watchpost options. Without LP_EXPECT_HOSTNAME the word after the
+ * TIMESTAMP is the program (`expect_hostname: false`), and syslog-ng takes the first word of a
+ * message without TIMESTAMP as the program (`headerless: tag`).
+ */
+function syslogNgOptions(entry: Json): Partial<SyslogParserOptions> {
+  const flags = String(entry.parse_flags ?? '0');
+  const badHostname = entry.bad_hostname_re as string | null | undefined;
+  return {
+    protocol: syslogNgProtocol(flags),
+    location: 'MET',
+    rfc3164: { expect_hostname: flags.includes('LP_EXPECT_HOSTNAME'), bad_hostnames: badHostname ? [badHostnameGlob(badHostname)] : [], headerless: 'tag' },
+  };
+}
+
 export function syslogNg(): CaseResult[] {
   return cases('syslog-ng_msgparse.expected.json').map((entry, index) => {
     const flags = String(entry.parse_flags ?? '0');
     const bytes = inputBytes(entry);
-    const record = parseOne(bytes, { protocol: flags.includes('LP_SYSLOG_PROTOCOL') ? 'rfc5424' : 'rfc3164', location: 'MET' }, SYSLOG_NG_NOW_MS);
+    const record = parseOne(bytes, syslogNgOptions(entry), SYSLOG_NG_NOW_MS);
     const check = new Checker();
     const pri = entry.expected_pri as number | undefined;
     if (pri === 43 && entry.expected_program === 'syslog-ng') {
@@ -297,24 +328,29 @@ export function syslogNg(): CaseResult[] {
 const RSYSLOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'audit', 'alert', 'clock', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'];
 const RSYSLOG_SEVERITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
 
+const FORCE_TAG_COLON = 'force.tagEndingByColon="on"';
+
 /**
  * The text after the TAG as rsyslog keeps it in RFC 3164 messages: with the space or tab that
  * follows the TAG (rsyslog's snare parser turns that tab into a space). Watchpost drops that one
- * separator from the body, as go-syslog and the Collector do.
+ * separator from the body, as go-syslog and the Collector do. With force.tagEndingByColon and no
+ * TAG, rsyslog's %msg% starts right after the HOSTNAME, so it keeps that separator too.
  */
 function rsyslogMsg(record: PlainRecord, raw: string, config: string): string {
   const start = raw.length - record.body.length;
   const rfc3164 = attribute(record, 'version') === undefined;
-  const separated = record.body !== '' && raw.endsWith(record.body) && attribute(record, 'appname') !== undefined && (raw[start - 1] === ' ' || raw[start - 1] === '\t');
+  const tagged = attribute(record, 'appname') !== undefined || (config.includes(FORCE_TAG_COLON) && attribute(record, 'hostname') !== undefined);
+  const separated = record.body !== '' && raw.endsWith(record.body) && tagged && (raw[start - 1] === ' ' || raw[start - 1] === '\t');
   let msg = rfc3164 && separated && !config.includes('remove.msgFirstSpace="on"') ? ` ${record.body}` : record.body;
   if (config.includes('escapeControlCharactersCStyle="on"')) msg = msg.replace(/\t/g, '\\t');
   if (config.includes('$Escape8BitCharactersOnReceive on')) msg = [...Buffer.from(msg, 'utf8')].map((byte) => (byte > 0x7f ? `#${byte.toString(8)}` : String.fromCharCode(byte))).join('');
   return msg;
 }
 
-function rsyslogTag(record: PlainRecord, raw: string): string {
+/** rsyslog's %syslogtag%: the TAG as written, or `-` when force.tagEndingByColon found none. */
+function rsyslogTag(record: PlainRecord, raw: string, config: string): string {
   const appname = attribute(record, 'appname');
-  if (appname === undefined) return '';
+  if (appname === undefined) return config.includes(FORCE_TAG_COLON) ? '-' : '';
   const procId = attribute(record, 'proc_id');
   let tag = `${appname}${procId !== undefined ? `[${procId}]` : ''}`;
   let end = raw.length - record.body.length;
@@ -363,7 +399,7 @@ function rsyslogProperty(record: PlainRecord, raw: string, name: string, format:
     case 'timereported': return rsyslogTimestamp(record, raw, format);
     case 'hostname': return String(attribute(record, 'hostname') ?? '$RS_HOSTNAME');
     case 'programname': return programName(record);
-    case 'syslogtag': return rsyslogTag(record, raw);
+    case 'syslogtag': return rsyslogTag(record, raw, config);
     case 'app-name': return programName(record) || '-';
     case 'msg': return rsyslogMsg(record, raw, config);
     case 'rawmsg': return raw;
@@ -387,12 +423,27 @@ function renderRsyslog(template: string, record: PlainRecord, raw: string, confi
   });
 }
 
+/**
+ * Maps an rsyslog parser config to Watchpost options. rsyslog reads a HOSTNAME and a TAG from a
+ * message without TIMESTAMP unless `detect.headerless` is on, reads the Cisco IOS form only with
+ * its ciscoios parser module, and takes bare TAGs unless `force.tagEndingByColon` is on.
+ */
+function rsyslogOptions(config: string): Partial<SyslogParserOptions> {
+  return {
+    rfc3164: {
+      headerless: config.includes('detect.headerless="on"') ? 'content' : 'hostname_and_tag',
+      cisco_ios: config.includes('ciscoios'),
+      tag_requires_colon: config.includes(FORCE_TAG_COLON),
+    },
+  };
+}
+
 export function rsyslogParserTests(): CaseResult[] {
   const all = cases('rsyslog_parsertests.expected.json');
   const results: CaseResult[] = [];
   const render = (entry: Json) => {
     const raw = inputBytes(entry);
-    const record = parseOne(raw, {});
+    const record = parseOne(raw, rsyslogOptions(((entry.parser_config ?? []) as string[]).join(' ')));
     // The worker drops trailing CR and LF, as rsyslog's parser.dropTrailingCROnReception does.
     return { record, raw: raw.toString('utf8').replace(/[\r\n]+$/, ''), config: ((entry.parser_config ?? []) as string[]).join(' ') };
   };
@@ -419,7 +470,7 @@ export function rsyslogParserTests(): CaseResult[] {
       if (!maxSize) return [renderRsyslog(String(entry.rsyslog_template), record, raw, config)];
       // The input holds several LF-framed messages and the test limits their size.
       const frames = frameStream(inputBytes(entry), { maxMessageSize: Number(maxSize) }).frames;
-      return frames.map((frame) => renderRsyslog(String(entry.rsyslog_template), parseOne(frame.bytes, {}), frame.bytes.toString('utf8'), config));
+      return frames.map((frame) => renderRsyslog(String(entry.rsyslog_template), parseOne(frame.bytes, rsyslogOptions(config)), frame.bytes.toString('utf8'), config));
     });
     for (const [line, expected] of String(entries[0].expected_output_whole_test).split('\n').entries()) {
       const check = new Checker();
@@ -461,7 +512,7 @@ export function otelStanza(): CaseResult[] {
     const config = entry.config as Json;
     const raw = inputBytes(entry);
     const options: Partial<SyslogParserOptions> = {
-      protocol: config.protocol === 'none' ? 'auto' : config.protocol as 'rfc5424' | 'rfc3164',
+      protocol: config.protocol as 'rfc5424' | 'rfc3164' | 'none',
       location: String(config.location ?? 'UTC'),
       allow_skip_pri_header: config.allow_skip_pri_header === true,
     };
