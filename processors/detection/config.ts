@@ -46,7 +46,7 @@ export interface DetectionConfig {
   disable: string[];
   /** Attribute set on spans and log records that matched a single-event rule, listing the rule ids; empty turns marking off. */
   mark_attribute: string;
-  /** Keys (such as client addresses) tracked per rule; the least recently used is evicted past it. Default 100000. */
+  /** Keys (such as client addresses) tracked per rule; about the least recently used is evicted past it (see bounded-map.ts). Default 100000. */
   max_keys_per_rule: number;
   /**
    * Address ranges of proxies and load balancers in front of the services. When the connecting

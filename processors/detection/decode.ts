@@ -24,6 +24,11 @@ function hexValue(code: number): number {
  */
 export function percentDecode(text: string, plusAsSpace = false): string {
   if (text.indexOf('%') < 0 && (!plusAsSpace || text.indexOf('+') < 0)) return text;
+  return decodeEscapes(text, plusAsSpace);
+}
+
+/** Decodes text that has escapes, for `percentDecode`. A separate function, so that text without escapes allocates nothing. */
+function decodeEscapes(text: string, plusAsSpace: boolean): string {
   let output = '';
   let bytes: number[] = [];
   /** Start of the run of plain characters not yet copied to the output. */
@@ -169,33 +174,52 @@ export function decodeHtmlEntities(text: string): string {
 export function normalize(text: string, plusAsSpace = false): string {
   let value = decodeRepeatedly(text, plusAsSpace);
   value = decodeHtmlEntities(value);
-  if (value.indexOf('\0') >= 0) value = value.split('\0').join('');
-  if (hasCompatibilityForms(value)) value = value.normalize('NFKC');
-  return value.toLowerCase();
+  // One pass finds which of the remaining steps this value needs; most values need none.
+  let nul = false;
+  let compatibility = false;
+  let cased = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0) nul = true;
+    else if (code >= 0x41 && code <= 0x5a) cased = true;
+    else if (code > 0x7f) {
+      cased = true;
+      if (isCompatibilityForm(code)) compatibility = true;
+    }
+  }
+  if (nul) value = value.split('\0').join('');
+  if (compatibility) value = value.normalize('NFKC');
+  return cased || compatibility ? value.toLowerCase() : value;
 }
 
 /**
- * Reports whether text has fullwidth or other compatibility forms (`＜ｓｃｒｉｐｔ＞`), which
- * some back ends fold to ASCII; NFKC folds them here too.
+ * Reports whether a UTF-16 code unit is among the fullwidth and halfwidth forms or the symbol
+ * blocks (circled letters, letterlike symbols) that NFKC folds to ASCII (`＜ｓｃｒｉｐｔ＞`), as
+ * some back ends do.
  */
-function hasCompatibilityForms(text: string): boolean {
-  return COMPATIBILITY_FORMS.test(text);
+function isCompatibilityForm(code: number): boolean {
+  return (code >= 0x2000 && code <= 0x2bff) || (code >= 0xff00 && code <= 0xffef);
 }
-
-/** Fullwidth and halfwidth forms, and the symbol blocks (circled letters, letterlike symbols) NFKC folds. */
-const COMPATIBILITY_FORMS = /[\u2000-\u2bff\uff00-\uffef]/;
 
 /** Splits a query string into its decoded names and values, as a server would see them. */
 export function queryParameters(query: string): { name: string; value: string }[] {
   const parameters: { name: string; value: string }[] = [];
-  if (!query) return parameters;
-  const bounded = query.length > MAX_MATCH_LENGTH * 4 ? query.slice(0, MAX_MATCH_LENGTH * 4) : query;
-  for (const part of bounded.split('&')) {
-    if (!part) continue;
-    const equals = part.indexOf('=');
-    const rawName = equals >= 0 ? part.slice(0, equals) : part;
-    const rawValue = equals >= 0 ? part.slice(equals + 1) : '';
-    parameters.push({ name: normalize(rawName, true), value: normalize(rawValue, true) });
-  }
+  forEachQueryParameter(query, (name, value) => parameters.push({ name, value }));
   return parameters;
+}
+
+/** Calls `visit` with the decoded name and value of each parameter of a query string, in order. */
+export function forEachQueryParameter(query: string, visit: (name: string, value: string) => void): void {
+  if (!query) return;
+  const bounded = query.length > MAX_MATCH_LENGTH * 4 ? query.slice(0, MAX_MATCH_LENGTH * 4) : query;
+  for (let start = 0; start <= bounded.length;) {
+    let end = bounded.indexOf('&', start);
+    if (end < 0) end = bounded.length;
+    if (end > start) {
+      const equals = bounded.indexOf('=', start);
+      const split = equals >= 0 && equals < end;
+      visit(normalize(bounded.slice(start, split ? equals : end), true), split ? normalize(bounded.slice(equals + 1, end), true) : '');
+    }
+    start = end + 1;
+  }
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../../core/logger.js';
 import type { Counter } from '../../core/telemetry/metrics.js';
 import type { Rule } from './rules/types.js';
 import type { EventMatch } from './worker.js';
-import { applyMatch, horizon, newState, resetsOnFire, rollBaseline, type Fire, type TriggerState } from './state.js';
+import { applyMatch, horizon, liveState, newState, resetsOnFire, rollBaseline, savedState, type Fire, type TriggerState } from './state.js';
+import { BoundedMap } from './bounded-map.js';
 
 /** Evidence samples a finding carries at most. */
 export const MAX_EVIDENCE = 5;
@@ -17,13 +18,19 @@ interface ActiveFinding {
   wallUntil: number;
   /** The count last emitted, to tell whether an update is due. */
   emittedCount: number;
+  /**
+   * The latest event time counted, in milliseconds, when it is later than `finding.last_seen`.
+   * Repeats only raise this number, because formatting a date per repeat cost more than counting
+   * it. `finding.last_seen` is written from it when the finding is emitted or saved.
+   */
+  lastSeenMs?: number;
 }
 
 interface RuleState {
   rule: Rule;
-  /** Trigger state per key, least recently used first. */
-  states: Map<string, TriggerState>;
-  active: Map<string, ActiveFinding>;
+  /** Trigger state per key, about least recently used first. */
+  states: BoundedMap<TriggerState>;
+  active: BoundedMap<ActiveFinding>;
 }
 
 /** The engine's state as saved to storage; `shape` shows whether a rule changed since. */
@@ -38,7 +45,7 @@ export interface EngineOptions {
   rules: Rule[];
   /** The detection processor id, written into each finding's `source`. */
   source: string;
-  /** Keys tracked per rule, for trigger state and for active findings each; the least recently used is evicted past it. */
+  /** Keys tracked per rule, for trigger state and for active findings each; about the least recently used is evicted past it. */
   maxKeysPerRule: number;
   emit: (findings: Finding[]) => void;
   logger: Logger;
@@ -76,7 +83,11 @@ export class DetectionEngine {
   private readonly now: () => number;
 
   constructor(private readonly options: EngineOptions) {
-    this.rules = options.rules.map((rule) => ({ rule, states: new Map(), active: new Map() }));
+    this.rules = options.rules.map((rule) => ({
+      rule,
+      states: new BoundedMap<TriggerState>(options.maxKeysPerRule, () => this.evicted(rule, 'window')),
+      active: new BoundedMap<ActiveFinding>(options.maxKeysPerRule, () => this.evicted(rule, 'active')),
+    }));
     this.now = options.now ?? Date.now;
   }
 
@@ -87,12 +98,12 @@ export class DetectionEngine {
     const fired: Finding[] = [];
     for (const match of matches) {
       if (match.time > this.watermark) this.watermark = match.time;
-      match.rules.forEach((index, position) => {
-        const state = this.rules[index];
-        if (!state) return;
+      for (let position = 0; position < match.rules.length; position++) {
+        const state = this.rules[match.rules[position]];
+        if (!state) continue;
         const finding = this.apply(state, match, match.marks?.[position] ?? 0, fired);
         if (finding) fired.push(finding);
-      });
+      }
     }
     this.emit(fired);
     // Event time moves suppression periods and baseline intervals along, so a replay ends them without waiting for the timer.
@@ -156,7 +167,15 @@ export class DetectionEngine {
     return {
       version: 1,
       watermark: this.watermark,
-      rules: this.rules.map((state) => ({ id: state.rule.id, shape: ruleShape(state.rule), states: [...state.states], active: [...state.active] })),
+      rules: this.rules.map((state) => ({
+        id: state.rule.id,
+        shape: ruleShape(state.rule),
+        states: [...state.states].map(([key, value]): [string, TriggerState] => [key, savedState(value)]),
+        active: [...state.active].map(([key, active]): [string, ActiveFinding] => {
+          syncLastSeen(active);
+          return [key, active];
+        }),
+      })),
     };
   }
 
@@ -167,7 +186,7 @@ export class DetectionEngine {
     for (const saved of snapshot.rules) {
       const state = this.rules.find((candidate) => candidate.rule.id === saved.id);
       if (!state || ruleShape(state.rule) !== saved.shape) continue;
-      for (const [key, value] of saved.states.slice(-this.options.maxKeysPerRule)) state.states.set(key, value);
+      for (const [key, value] of saved.states.slice(-this.options.maxKeysPerRule)) state.states.set(key, liveState(value));
       for (const [key, value] of saved.active.slice(-this.options.maxKeysPerRule)) state.active.set(key, value);
       restored += state.states.size + state.active.size;
     }
@@ -211,10 +230,10 @@ export class DetectionEngine {
   private apply(state: RuleState, match: EventMatch, marks: number, fired: Finding[]): Finding | undefined {
     const key = keyOf(state.rule, match);
     if (key === undefined) return undefined;
-    const active = state.active.get(key);
+    const active = state.active.size > 0 ? state.active.get(key) : undefined;
     if (active) {
       if (match.time < active.suppressUntil && state.rule.trigger.kind !== 'baseline') {
-        addRepeat(active.finding, match);
+        addRepeat(active, match);
         return undefined;
       }
       if (match.time >= active.suppressUntil) {
@@ -232,8 +251,10 @@ export class DetectionEngine {
     const trigger = state.rule.trigger;
     if (trigger.kind === 'single') return { samples: [match], count: 1, firstSeen: match.time };
     let keyState = state.states.get(key);
-    if (!keyState) keyState = newState(trigger, match.time) as TriggerState;
-    touch(state.states, key, keyState, this.options.maxKeysPerRule, () => this.evicted(state.rule, 'window'));
+    if (!keyState) {
+      keyState = newState(trigger, match.time) as TriggerState;
+      state.states.set(key, keyState);
+    }
     const fire = applyMatch(keyState, trigger, match, marks);
     if (fire && resetsOnFire(trigger)) state.states.delete(key);
     return fire;
@@ -243,17 +264,18 @@ export class DetectionEngine {
   private raise(state: RuleState, key: string, match: EventMatch, fire: Fire): Finding | undefined {
     const active = state.active.get(key);
     if (active) {
+      syncLastSeen(active);
       active.finding.count += fire.count;
       active.finding.last_seen = iso(Math.max(match.time, Date.parse(active.finding.last_seen)));
       return undefined;
     }
     const finding = this.createFinding(state.rule, key, match, fire);
-    touch(state.active, key, {
+    state.active.set(key, {
       finding,
       suppressUntil: match.time + state.rule.suppress,
       wallUntil: this.now() + state.rule.suppress,
       emittedCount: finding.count,
-    }, this.options.maxKeysPerRule, () => this.evicted(state.rule, 'active'));
+    });
     return structuredClone(finding);
   }
 
@@ -300,6 +322,7 @@ export class DetectionEngine {
 
   /** Returns the update to emit for a finding whose suppression ended, if repeats were counted. */
   private finish(active: ActiveFinding): Finding | undefined {
+    syncLastSeen(active);
     if (active.finding.count <= active.emittedCount) return undefined;
     return { ...structuredClone(active.finding), id: randomUUID(), status: 'update', time: active.finding.last_seen };
   }
@@ -323,11 +346,19 @@ function keyOf(rule: Rule, match: EventMatch): string | undefined {
   return parts.join('\u0000');
 }
 
-function addRepeat(finding: Finding, match: EventMatch): void {
+function addRepeat(active: ActiveFinding, match: EventMatch): void {
+  const finding = active.finding;
   finding.count++;
-  const time = iso(match.time);
-  if (time > finding.last_seen) finding.last_seen = time;
+  if (match.time > (active.lastSeenMs ?? 0)) active.lastSeenMs = match.time;
   if (finding.evidence.length < MAX_EVIDENCE) finding.evidence.push(evidenceOf(match));
+}
+
+/** Writes a repeat's later event time into the finding's `last_seen`. */
+function syncLastSeen(active: ActiveFinding): void {
+  if (active.lastSeenMs === undefined) return;
+  const time = iso(active.lastSeenMs);
+  if (time > active.finding.last_seen) active.finding.last_seen = time;
+  active.lastSeenMs = undefined;
 }
 
 function evidenceOf(match: EventMatch): Evidence {
@@ -345,15 +376,4 @@ function iso(ms: number): string {
 function clean<T extends Record<string, string | undefined>>(value: T): T {
   for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
   return value;
-}
-
-/** Sets a map entry as the most recently used; evicts the least recently used past `max`. */
-function touch<V>(map: Map<string, V>, key: string, value: V, max: number, onEvict: () => void): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) {
-    const oldest = map.keys().next().value as string;
-    map.delete(oldest);
-    onEvict();
-  }
 }

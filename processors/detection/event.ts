@@ -1,5 +1,6 @@
-import type { IKeyValue, ILogRecord, ISpan } from '../../core/otlp/codec.js';
-import { anyValueToJs, nanosToMillis, numberAttribute, stringAttribute } from '../../core/otlp/attributes.js';
+import type Long from 'long';
+import type { IAnyValue, IKeyValue, ILogRecord, ISpan } from '../../core/otlp/codec.js';
+import { anyValueToJs, nanosToMillis } from '../../core/otlp/attributes.js';
 import { inAnyCidr, parseAddress, type Cidr } from '../../core/cidr.js';
 import type { IdentitySource } from './config.js';
 import { apiKeyFingerprint, bearerToken, decodeJwt, type JwtClaims } from './identity.js';
@@ -111,32 +112,164 @@ export const DEFAULT_EXTRACT_OPTIONS: ExtractOptions = {
 
 type Attributes = IKeyValue[] | null | undefined;
 
-function first(attributes: Attributes, ...keys: string[]): string | undefined {
-  for (const key of keys) {
-    const value = stringAttribute(attributes, key);
-    if (value !== undefined && value !== '') return value;
-  }
-  return undefined;
+/**
+ * Attribute keys extraction reads, current semantic-convention names first and older names after
+ * them. Each key gets a slot in an `AttributeIndex`.
+ */
+const KNOWN_KEYS = [
+  'http.request.method', 'http.method', 'url.scheme', 'http.scheme', 'url.path', 'url.query', 'http.target', 'url.full', 'http.url',
+  'http.route', 'http.response.status_code', 'http.status_code', 'client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip',
+  'network.peer.address', 'user_agent.original', 'http.user_agent', 'server.address', 'http.host', 'net.host.name',
+  'http.response.body.size', 'http.response_content_length', 'http.request.body.size', 'http.request_content_length',
+  'http.request.line', 'http.server.request.duration',
+] as const;
+type KnownKey = (typeof KNOWN_KEYS)[number];
+
+/** Each known key's slot, its index in KNOWN_KEYS. */
+const SLOT = Object.fromEntries(KNOWN_KEYS.map((key, index) => [key, index])) as Record<KnownKey, number>;
+
+/**
+ * Slots by attribute key, for the known keys and each identity source attribute. Decoded keys are
+ * new strings on every request, so finding one in a Map would hash it first. `byLength` lists the
+ * keys of each length instead, and a key is found by comparing it with those few.
+ */
+interface KeySlots {
+  byName: Map<string, number>;
+  /** Per key length, the keys of that length and their slots. */
+  byLength: [string, number][][];
+  /** A scratch array of one entry per slot, reused by each AttributeIndex in turn. */
+  values: (IAnyValue | null | undefined)[];
 }
 
-function firstNumber(attributes: Attributes, ...keys: string[]): number | undefined {
-  for (const key of keys) {
-    const value = numberAttribute(attributes, key);
-    if (value !== undefined) return value;
+const slotsByOptions = new WeakMap<ExtractOptions, KeySlots>();
+
+function keySlots(options: ExtractOptions): KeySlots {
+  let slots = slotsByOptions.get(options);
+  if (!slots) {
+    const bySlot: string[] = [...KNOWN_KEYS];
+    for (const source of options.identitySources) if (source.type === 'attribute' && !bySlot.includes(source.name)) bySlot.push(source.name);
+    const byLength: [string, number][][] = [];
+    bySlot.forEach((key, slot) => (byLength[key.length] ??= []).push([key, slot]));
+    slots = { byName: new Map(bySlot.map((key, slot) => [key, slot])), byLength, values: new Array(bySlot.length).fill(undefined) };
+    slotsByOptions.set(options, slots);
   }
+  return slots;
+}
+
+/** Finds the slot of an attribute key, or -1 when extraction does not read it. */
+function slotOf(slots: KeySlots, key: string): number {
+  const candidates = slots.byLength[key.length];
+  if (candidates === undefined) return -1;
+  for (let i = 0; i < candidates.length; i++) if (candidates[i][0] === key) return candidates[i][1];
+  return -1;
+}
+
+/**
+ * The attributes of one span or log record, read in one pass: the first value of each key that
+ * extraction reads, and the request headers. Looking a key up is then one map access instead of a
+ * scan of the whole list per key.
+ */
+class AttributeIndex {
+  /** The slots' shared scratch array; valid until the next AttributeIndex is built. */
+  private readonly values: (IAnyValue | null | undefined)[];
+  headers: Record<string, string> | undefined;
+
+  constructor(attributes: Attributes, private readonly slots: KeySlots) {
+    this.values = slots.values;
+    this.values.fill(undefined);
+    if (!attributes) return;
+    let headerCount = 0;
+    for (let i = 0; i < attributes.length; i++) {
+      const attribute = attributes[i];
+      const key = attribute.key ?? '';
+      const slot = slotOf(slots, key);
+      if (slot >= 0) {
+        if (this.values[slot] === undefined) this.values[slot] = attribute.value ?? null;
+        continue;
+      }
+      const first = key.charCodeAt(0);
+      // Only `http.request.header.*` and `nginx.http_*` keys name headers; the first letter rules out the rest.
+      if ((first !== 0x68 && first !== 0x6e) || headerCount >= MAX_HEADERS) continue;
+      const name = headerName(key);
+      if (name === undefined || !this.addHeader(name, attribute.value)) continue;
+      headerCount++;
+    }
+  }
+
+  /** Reads an attribute by name, as `text` does; identity sources may name any attribute. */
+  textOf(key: string): string | undefined {
+    const slot = this.slots.byName.get(key);
+    return slot === undefined ? undefined : this.text(slot);
+  }
+
+  /** Returns the attribute in a slot as a non-empty string (numbers and booleans as text), or undefined. */
+  text(slot: number): string | undefined {
+    const value = this.values[slot];
+    if (value === undefined || value === null) return undefined;
+    // Decoded OTLP string values, the common case, need no conversion.
+    const direct = value.stringValue;
+    if (typeof direct === 'string' && direct !== '' && Object.hasOwn(value, 'stringValue')) return direct;
+    const js = anyValueToJs(value);
+    if (typeof js === 'string') return js === '' ? undefined : js;
+    if (typeof js === 'number' || typeof js === 'boolean') return String(js);
+    return undefined;
+  }
+
+  /** Returns the attribute in a slot as a number, from a number or a numeric string, or undefined. */
+  number(slot: number): number | undefined {
+    const value = this.values[slot];
+    if (value === undefined || value === null) return undefined;
+    const js = anyValueToJs(value);
+    if (typeof js === 'number') return js;
+    if (typeof js === 'string' && js.trim() !== '' && Number.isFinite(Number(js))) return Number(js);
+    return undefined;
+  }
+
+  private addHeader(name: string, value: IAnyValue | null | undefined): boolean {
+    const js = anyValueToJs(value);
+    let text: string | undefined;
+    if (Array.isArray(js)) text = js.map(String).join(', ');
+    else if (typeof js === 'string' || typeof js === 'number') text = String(js);
+    if (text === undefined || text === '' || text === '-') return false;
+    (this.headers ??= {})[name] = text.length > MAX_HEADER_LENGTH ? text.slice(0, MAX_HEADER_LENGTH) : text;
+    return true;
+  }
+}
+
+/**
+ * Names the request header an attribute carries: `http.request.header.<name>` attributes (a string
+ * array in the semantic conventions, joined with `, `) and nginx `$http_<name>` variables that
+ * custom log formats turn into `nginx.http_<name>` attributes.
+ */
+function headerName(key: string): string | undefined {
+  if (key.startsWith(HEADER_FIELD_PREFIX)) return key.slice(HEADER_FIELD_PREFIX.length).toLowerCase() || undefined;
+  if (key.startsWith('nginx.http_')) return key.slice('nginx.http_'.length).replaceAll('_', '-').toLowerCase() || undefined;
   return undefined;
 }
 
 function hex(bytes: Uint8Array | null | undefined): string | undefined {
   if (!bytes || bytes.length === 0) return undefined;
+  if (Buffer.isBuffer(bytes)) return bytes.toString('hex');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** Fills path and query from `url.full` or the older `http.target` when the newer attributes are missing. */
-function fillUrl(event: HttpEvent, attributes: Attributes): void {
-  if (event['url.path'] !== undefined) return;
-  const target = first(attributes, 'http.target', 'url.full', 'http.url');
-  if (!target) return;
+/**
+ * Converts OTLP nanoseconds to milliseconds, exactly and without 64-bit division: with the high
+ * and low words h and l, h·2^32 + l = h·4294·10^6 + (h·967296 + l), and the second term stays
+ * below 2^53.
+ */
+function millis(nanos: number | Long | string | null | undefined): number {
+  if (nanos !== null && typeof nanos === 'object') {
+    const high = nanos.high >>> 0;
+    return high * 4294 + Math.floor((high * 967296 + (nanos.low >>> 0)) / 1e6);
+  }
+  return nanosToMillis(nanos);
+}
+
+/** Splits `url.full` or the older `http.target` into path and query, for telemetry without `url.path`. */
+function splitTarget(index: AttributeIndex): { path: string; query: string | undefined } | undefined {
+  const target = index.text(SLOT['http.target']) ?? index.text(SLOT['url.full']) ?? index.text(SLOT['http.url']);
+  if (!target) return undefined;
   let pathAndQuery = target;
   const scheme = target.indexOf('://');
   if (scheme > 0) {
@@ -144,53 +277,48 @@ function fillUrl(event: HttpEvent, attributes: Attributes): void {
     pathAndQuery = slash >= 0 ? target.slice(slash) : '/';
   }
   const question = pathAndQuery.indexOf('?');
-  event['url.path'] = question >= 0 ? pathAndQuery.slice(0, question) : pathAndQuery;
-  if (question >= 0 && event['url.query'] === undefined) event['url.query'] = pathAndQuery.slice(question + 1);
+  return question >= 0 ? { path: pathAndQuery.slice(0, question), query: pathAndQuery.slice(question + 1) } : { path: pathAndQuery, query: undefined };
 }
 
 /**
- * Collects request headers: `http.request.header.<name>` attributes (a string array in the
- * semantic conventions, joined with `, `) and nginx `$http_<name>` variables that custom log
- * formats turn into `nginx.http_<name>` attributes.
+ * Reads the fields both spans and log records carry, from current and older convention names.
+ * Every field of HttpEvent is set here, so that all events share one object shape.
  */
-function readHeaders(attributes: Attributes): Record<string, string> | undefined {
-  if (!attributes) return undefined;
-  let headers: Record<string, string> | undefined;
-  let count = 0;
-  for (const attribute of attributes) {
-    const key = attribute.key ?? '';
-    let name: string | undefined;
-    if (key.startsWith(HEADER_FIELD_PREFIX)) name = key.slice(HEADER_FIELD_PREFIX.length).toLowerCase();
-    else if (key.startsWith('nginx.http_')) name = key.slice('nginx.http_'.length).replaceAll('_', '-').toLowerCase();
-    if (!name || count >= MAX_HEADERS) continue;
-    const value = anyValueToJs(attribute.value);
-    let text: string | undefined;
-    if (Array.isArray(value)) text = value.map(String).join(', ');
-    else if (typeof value === 'string' || typeof value === 'number') text = String(value);
-    if (text === undefined || text === '' || text === '-') continue;
-    (headers ??= {})[name] = text.length > MAX_HEADER_LENGTH ? text.slice(0, MAX_HEADER_LENGTH) : text;
-    count++;
+function readCommon(time: number, index: AttributeIndex, serviceName: string | undefined): HttpEvent {
+  let path = index.text(SLOT['url.path']);
+  let query = index.text(SLOT['url.query']);
+  if (path === undefined) {
+    const target = splitTarget(index);
+    if (target) {
+      path = target.path;
+      query ??= target.query;
+    }
   }
-  return headers;
-}
-
-/** Reads the fields both spans and log records carry, from current and older convention names. */
-function readCommon(event: HttpEvent, attributes: Attributes, serviceName: string | undefined): void {
-  event['http.request.method'] = first(attributes, 'http.request.method', 'http.method');
-  event['url.scheme'] = first(attributes, 'url.scheme', 'http.scheme');
-  event['url.path'] = first(attributes, 'url.path');
-  event['url.query'] = first(attributes, 'url.query');
-  fillUrl(event, attributes);
-  event['http.route'] = first(attributes, 'http.route');
-  event['http.response.status_code'] = firstNumber(attributes, 'http.response.status_code', 'http.status_code');
-  event['client.address'] = first(attributes, 'client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip');
-  event['network.peer.address'] = first(attributes, 'network.peer.address', 'net.sock.peer.addr');
-  event['user_agent.original'] = first(attributes, 'user_agent.original', 'http.user_agent');
-  event['server.address'] = first(attributes, 'server.address', 'http.host', 'net.host.name');
-  event['http.response.body.size'] = firstNumber(attributes, 'http.response.body.size', 'http.response_content_length');
-  event['http.request.body.size'] = firstNumber(attributes, 'http.request.body.size', 'http.request_content_length');
-  event['service.name'] = serviceName;
-  event.headers = readHeaders(attributes);
+  return {
+    time,
+    'http.request.method': index.text(SLOT['http.request.method']) ?? index.text(SLOT['http.method']),
+    'url.scheme': index.text(SLOT['url.scheme']) ?? index.text(SLOT['http.scheme']),
+    'url.path': path,
+    'url.query': query,
+    'http.request.line': undefined,
+    'http.route': index.text(SLOT['http.route']),
+    'http.response.status_code': index.number(SLOT['http.response.status_code']) ?? index.number(SLOT['http.status_code']),
+    'client.address': index.text(SLOT['client.address']) ?? index.text(SLOT['http.client_ip']) ?? index.text(SLOT['net.sock.peer.addr']) ?? index.text(SLOT['net.peer.ip']),
+    'network.peer.address': index.text(SLOT['network.peer.address']) ?? index.text(SLOT['net.sock.peer.addr']),
+    'user_agent.original': index.text(SLOT['user_agent.original']) ?? index.text(SLOT['http.user_agent']),
+    'server.address': index.text(SLOT['server.address']) ?? index.text(SLOT['http.host']) ?? index.text(SLOT['net.host.name']),
+    'user.id': undefined,
+    'api_key.fingerprint': undefined,
+    'object.id': undefined,
+    'service.name': serviceName,
+    'http.server.request.duration': undefined,
+    'http.response.body.size': index.number(SLOT['http.response.body.size']) ?? index.number(SLOT['http.response_content_length']),
+    'http.request.body.size': index.number(SLOT['http.request.body.size']) ?? index.number(SLOT['http.request_content_length']),
+    trace_id: undefined,
+    span_id: undefined,
+    headers: index.headers,
+    jwt: undefined,
+  };
 }
 
 /**
@@ -205,7 +333,7 @@ export function resolveClientAddress(event: HttpEvent, trustedProxies: readonly 
   const forwarded = trustedProxies.length > 0 && peer && inAnyCidr(trustedProxies, peer) ? forwardedAddresses(event.headers) : [];
   if (!peer || forwarded.length === 0) {
     // Without a trusted proxy's header the recorded client address is kept, since instrumentation may have set it from one already.
-    if (event['network.peer.address'] === event['client.address']) delete event['network.peer.address'];
+    if (event['network.peer.address'] === event['client.address']) event['network.peer.address'] = undefined;
     return;
   }
   let client = peer;
@@ -215,7 +343,7 @@ export function resolveClientAddress(event: HttpEvent, trustedProxies: readonly 
   }
   event['network.peer.address'] = peer;
   event['client.address'] = client;
-  if (client === peer) delete event['network.peer.address'];
+  if (client === peer) event['network.peer.address'] = undefined;
 }
 
 /** Reads the addresses of `X-Forwarded-For`, or the `for=` parameters of `Forwarded` (RFC 7239), left to right. */
@@ -256,6 +384,8 @@ function stripPort(text: string): string {
 /** Finds a query parameter's decoded value by name, without splitting the whole query. */
 export function queryParameter(query: string | undefined, names: string[]): string | undefined {
   if (!query || names.length === 0) return undefined;
+  // Without escapes, a parameter can only be present where its name followed by `=` is.
+  if (query.indexOf('%') < 0 && query.indexOf('+') < 0 && !names.some((name) => containsIgnoringCase(query, name))) return undefined;
   for (const part of query.split('&')) {
     const equals = part.indexOf('=');
     if (equals <= 0) continue;
@@ -265,15 +395,70 @@ export function queryParameter(query: string | undefined, names: string[]): stri
   return undefined;
 }
 
+/** Tokens and API keys remembered per worker at most; clients send the same ones request after request. */
+const IDENTITY_CACHE_SIZE = 4096;
+
+/**
+ * Remembers values computed from a credential (decoded JWT claims, API key fingerprints), since
+ * each client repeats its token on every request. Cleared when full, which keeps it bounded
+ * without bookkeeping per entry. Entries stay inside the worker thread.
+ */
+class CredentialCache<T> {
+  private readonly entries = new Map<string, T>();
+
+  get(key: string, compute: (key: string) => T): T {
+    let value = this.entries.get(key);
+    if (value === undefined && !this.entries.has(key)) {
+      value = compute(key);
+      if (this.entries.size >= IDENTITY_CACHE_SIZE) this.entries.clear();
+      this.entries.set(key, value);
+    }
+    return value as T;
+  }
+}
+
+const jwtCache = new CredentialCache<JwtClaims | undefined>();
+const fingerprintCaches = new WeakMap<ExtractOptions, CredentialCache<string>>();
+
+/** Decodes a JWT through the cache; the claims object is shared, so callers must not change it. */
+function cachedJwt(token: string): JwtClaims | undefined {
+  return jwtCache.get(token, decodeJwt);
+}
+
+function cachedFingerprint(apiKey: string, options: ExtractOptions): string {
+  let cache = fingerprintCaches.get(options);
+  if (!cache) {
+    cache = new CredentialCache<string>();
+    fingerprintCaches.set(options, cache);
+  }
+  return cache.get(apiKey, (key) => apiKeyFingerprint(key, options.apiKeyHashKey));
+}
+
+function lowerCase(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
+}
+
+/** Reports whether `text` contains `lowerCaseNeedle` followed by `=`, ignoring the case of ASCII letters. */
+function containsIgnoringCase(text: string, lowerCaseNeedle: string): boolean {
+  const last = text.length - lowerCaseNeedle.length - 1;
+  for (let start = 0; start <= last; start++) {
+    let i = 0;
+    while (i < lowerCaseNeedle.length && lowerCase(text.charCodeAt(start + i)) === lowerCaseNeedle.charCodeAt(i)) i++;
+    if (i === lowerCaseNeedle.length && text.charCodeAt(start + i) === 0x3d) return true;
+  }
+  return false;
+}
+
 /** Sets `user.id` from the first identity source that gives a value, `api_key.fingerprint`, and the bearer JWT's claims. */
-function resolveIdentity(event: HttpEvent, attributes: Attributes, options: ExtractOptions): void {
+function resolveIdentity(event: HttpEvent, index: AttributeIndex, options: ExtractOptions): void {
   const headers = event.headers;
-  const authorization = headers?.authorization;
-  const token = bearerToken(authorization);
-  if (token) event.jwt = decodeJwt(token);
+  if (headers) {
+    const token = bearerToken(headers.authorization);
+    if (token) event.jwt = cachedJwt(token);
+  }
   for (const source of options.identitySources) {
     let value: string | undefined;
-    if (source.type === 'attribute') value = first(attributes, source.name);
+    if (source.type === 'attribute') value = index.textOf(source.name);
     else if (source.type === 'header') value = headers?.[source.name];
     else value = jwtSubject(headers?.[source.name]);
     if (value !== undefined && value !== '') {
@@ -282,24 +467,26 @@ function resolveIdentity(event: HttpEvent, attributes: Attributes, options: Extr
     }
   }
   let apiKey: string | undefined;
-  for (const name of options.apiKeyHeaders) {
-    apiKey = headers?.[name];
-    if (apiKey) break;
+  if (headers) {
+    for (const name of options.apiKeyHeaders) {
+      apiKey = headers[name];
+      if (apiKey) break;
+    }
   }
   apiKey ??= queryParameter(event['url.query'], options.apiKeyQueryParameters);
-  if (apiKey) event['api_key.fingerprint'] = apiKeyFingerprint(apiKey, options.apiKeyHashKey);
+  if (apiKey) event['api_key.fingerprint'] = cachedFingerprint(apiKey, options);
 }
 
 function jwtSubject(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const token = bearerToken(value) ?? (value.startsWith('eyJ') ? value : undefined);
-  return token ? decodeJwt(token)?.sub : undefined;
+  return token ? cachedJwt(token)?.sub : undefined;
 }
 
 /** Completes an event: client address, identity, route template and object id. */
-function finish(event: HttpEvent, attributes: Attributes, options: ExtractOptions): HttpEvent {
+function finish(event: HttpEvent, index: AttributeIndex, options: ExtractOptions): HttpEvent {
   resolveClientAddress(event, options.trustedProxies);
-  resolveIdentity(event, attributes, options);
+  resolveIdentity(event, index, options);
   const path = event['url.path'];
   if (path !== undefined) {
     event['http.route'] ??= routeTemplate(path);
@@ -315,32 +502,32 @@ const SPAN_KIND_SERVER = 2;
 /** Builds the event of a SERVER span with HTTP attributes; other spans give undefined. */
 export function eventFromSpan(span: ISpan, serviceName: string | undefined, options: ExtractOptions = DEFAULT_EXTRACT_OPTIONS): HttpEvent | undefined {
   if (span.kind !== SPAN_KIND_SERVER) return undefined;
-  const event: HttpEvent = { time: nanosToMillis(span.startTimeUnixNano) };
-  readCommon(event, span.attributes, serviceName);
+  const index = new AttributeIndex(span.attributes, keySlots(options));
+  const event = readCommon(millis(span.startTimeUnixNano), index, serviceName);
   if (event['http.request.method'] === undefined && event['url.path'] === undefined) return undefined;
-  const end = nanosToMillis(span.endTimeUnixNano);
+  const end = millis(span.endTimeUnixNano);
   if (end >= event.time && event.time > 0) event['http.server.request.duration'] = (end - event.time) / 1000;
   event.trace_id = hex(span.traceId);
   event.span_id = hex(span.spanId);
-  return finish(event, span.attributes, options);
+  return finish(event, index, options);
 }
 
 /** Builds the event of a log record that describes an HTTP request (an access-log line); others give undefined. */
 export function eventFromLogRecord(record: ILogRecord, serviceName: string | undefined, options: ExtractOptions = DEFAULT_EXTRACT_OPTIONS): HttpEvent | undefined {
   const attributes = record.attributes;
   if (!attributes || attributes.length === 0) return undefined;
-  const time = nanosToMillis(record.timeUnixNano) || nanosToMillis(record.observedTimeUnixNano);
-  const event: HttpEvent = { time };
-  readCommon(event, attributes, serviceName);
+  const time = millis(record.timeUnixNano) || millis(record.observedTimeUnixNano);
+  const index = new AttributeIndex(attributes, keySlots(options));
+  const event = readCommon(time, index, serviceName);
   if (event['http.request.method'] === undefined && event['url.path'] === undefined) {
     // An access-log line whose request line could not be split is still a request, and a telling one.
-    event['http.request.line'] = first(attributes, 'http.request.line');
+    event['http.request.line'] = index.text(SLOT['http.request.line']);
     if (event['http.request.line'] === undefined) return undefined;
   }
-  event['http.server.request.duration'] = firstNumber(attributes, 'http.server.request.duration');
+  event['http.server.request.duration'] = index.number(SLOT['http.server.request.duration']);
   event.trace_id = hex(record.traceId);
   event.span_id = hex(record.spanId);
-  return finish(event, attributes, options);
+  return finish(event, index, options);
 }
 
 /**
@@ -360,5 +547,5 @@ export function eventFromFields(fields: Record<string, unknown>, time: number, o
       if (typeof value === 'string') attributes.push({ key, value: { stringValue: value } });
     }
   }
-  return finish(event as unknown as HttpEvent, attributes, options);
+  return finish(event as unknown as HttpEvent, new AttributeIndex(attributes, keySlots(options)), options);
 }

@@ -12,6 +12,7 @@ import type { RuleSet } from './rules/types.js';
 import { loadApiSpec, type ApiSpecDocument } from './openapi.js';
 import { StateStore } from './persist.js';
 import type { DetectionStageOptions, DetectionStageResult, EventMatch } from './worker.js';
+import { unpackMatches } from './matches.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
@@ -187,7 +188,7 @@ class DetectionProcessor implements Processor {
         marked = ingested.markedBytes;
       }
       if (marked) batch.replaceBytes(marked, batch.itemCount);
-      const delivered = this.settings.shared.process(result.matches);
+      const delivered = this.settings.shared.process(unpackMatches(result.matches));
       this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: batch.signal }, batch.itemCount);
       await Promise.all([this.settings.next.consume(batch), delivered]);
       return;

@@ -6,7 +6,12 @@
  * not carry these.
  */
 
-const SECRET_PARAMETER = /^(?:pass(?:word|wd)?|pwd|secret|token|access_token|refresh_token|id_token|api[_-]?key|apikey|key|auth|authorization|session(?:id)?|sid|jwt|code|client_secret|private_key|signature|sig|otp|pin|ssn|card(?:_?number)?|cc|cvv)$/i;
+/** Parameter names whose values are masked, lower-case. */
+const SECRET_PARAMETERS = new Set([
+  'pass', 'password', 'passwd', 'pwd', 'secret', 'token', 'access_token', 'refresh_token', 'id_token', 'api_key', 'api-key', 'apikey',
+  'key', 'auth', 'authorization', 'session', 'sessionid', 'sid', 'jwt', 'code', 'client_secret', 'private_key', 'signature', 'sig',
+  'otp', 'pin', 'ssn', 'card', 'cardnumber', 'card_number', 'cc', 'cvv',
+]);
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g;
 /** Runs of 13 to 19 digits, optionally split by single spaces or dashes, as card numbers are written. */
@@ -16,20 +21,48 @@ const URL_PASSWORD = /(\/\/[^/:@\s%]{1,64})(?::|%3A)([^/@\s]{1,128})(@|%40)/gi;
 
 export const MASK = '<redacted>';
 
-/** Masks secret query values, JWTs and e-mail addresses in a query string. */
+/**
+ * Masks secret query values, JWTs and e-mail addresses in a query string. A query with nothing
+ * to mask is returned as it is, without copying.
+ */
 export function redactQuery(query: string): string {
-  return query.split('&').map((part) => {
-    const equals = part.indexOf('=');
-    if (equals < 0) return redactText(part);
-    const name = part.slice(0, equals);
-    let decodedName = name;
+  let output: string | undefined;
+  /** End of the part of `query` already copied into `output`. */
+  let copied = 0;
+  for (let start = 0; start <= query.length;) {
+    let end = query.indexOf('&', start);
+    if (end < 0) end = query.length;
+    const replacement = redactParameter(query, start, end);
+    if (replacement !== undefined) {
+      output = (output ?? '') + query.slice(copied, start) + replacement;
+      copied = end;
+    }
+    start = end + 1;
+  }
+  return output === undefined ? query : output + query.slice(copied);
+}
+
+/** Returns the masked form of the parameter `query[start, end)`, or undefined when it has nothing to mask. */
+function redactParameter(query: string, start: number, end: number): string | undefined {
+  const equals = query.indexOf('=', start);
+  if (equals < 0 || equals >= end) {
+    const part = query.slice(start, end);
+    const masked = redactText(part);
+    return masked === part ? undefined : masked;
+  }
+  const name = query.slice(start, equals);
+  let decodedName = name;
+  if (name.indexOf('%') >= 0) {
     try {
       decodedName = decodeURIComponent(name);
     } catch {
       // Keep the raw name when it is not valid percent-encoding.
     }
-    return SECRET_PARAMETER.test(decodedName) ? `${name}=${MASK}` : `${name}=${redactText(part.slice(equals + 1))}`;
-  }).join('&');
+  }
+  if (SECRET_PARAMETERS.has(decodedName.toLowerCase())) return `${name}=${MASK}`;
+  const value = query.slice(equals + 1, end);
+  const masked = redactText(value);
+  return masked === value ? undefined : `${name}=${masked}`;
 }
 
 /** Reports whether a digit string passes the Luhn check that payment card numbers carry. */
@@ -54,6 +87,16 @@ export function redactText(text: string): string {
   if (output.indexOf('@') >= 0 || output.indexOf('%40') >= 0) {
     output = output.replace(EMAIL, MASK).replace(/[A-Za-z0-9._+-]{1,64}%40[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g, MASK);
   }
-  if (/\d{4}/.test(output)) output = output.replace(CARD, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? MASK : match));
+  if (countDigits(output) >= 13) output = output.replace(CARD, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? MASK : match));
   return output;
+}
+
+/** Counts the ASCII digits in text; a card number has at least 13. */
+function countDigits(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) digits++;
+  }
+  return digits;
 }

@@ -39,14 +39,19 @@ function isUuid(segment: string): boolean {
  * tokens of 20 or more letters, digits, `-` and `_` that mix digits and letters (base64url ids, ULIDs).
  */
 export function isIdentifierSegment(segment: string): boolean {
-  const length = segment.length;
+  return isIdentifierAt(segment, 0, segment.length);
+}
+
+/** Applies the same test to `text[start, end)`, so templating needs no substring per segment. */
+function isIdentifierAt(text: string, start: number, end: number): boolean {
+  const length = end - start;
   if (length === 0 || length > 128) return false;
   let digits = 0;
   let hex = 0;
   let letters = 0;
   let other = 0;
-  for (let i = 0; i < length; i++) {
-    const code = segment.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
     if (isDigit(code)) digits++;
     else if (isHex(code)) hex++;
     else if (isAlphanumeric(code)) letters++;
@@ -54,27 +59,38 @@ export function isIdentifierSegment(segment: string): boolean {
     else return false;
   }
   if (digits === length) return true;
-  if (isUuid(segment)) return true;
+  if (length === 36 && isUuid(text.slice(start, end))) return true;
   if (letters === 0 && other === 0 && length >= 16 && digits > 0) return true;
   return length >= 20 && digits > 0 && letters + hex > 0;
 }
 
-/** Builds the route template of a path: identifier segments become `{id}`; the query is not part of it. */
+/**
+ * Builds the route template of a path: identifier segments become `{id}`; the query is not part
+ * of it. A path without identifier segments is returned as it is.
+ */
 export function routeTemplate(path: string): string {
   const bounded = path.length > MAX_TEMPLATE_PATH ? path.slice(0, MAX_TEMPLATE_PATH) : path;
-  const segments = bounded.split('/');
-  for (let i = 0; i < segments.length; i++) {
-    if (isIdentifierSegment(segments[i])) segments[i] = ID_PLACEHOLDER;
+  let template: string | undefined;
+  /** End of the part of `bounded` already copied into `template`. */
+  let copied = 0;
+  let start = 0;
+  for (let i = 0; i <= bounded.length; i++) {
+    if (i < bounded.length && bounded.charCodeAt(i) !== 0x2f) continue;
+    if (isIdentifierAt(bounded, start, i)) {
+      template = (template ?? '') + bounded.slice(copied, start) + ID_PLACEHOLDER;
+      copied = i;
+    }
+    start = i + 1;
   }
-  return segments.join('/');
+  return template === undefined ? bounded : template + bounded.slice(copied);
 }
 
-/** Reports whether a route segment is a parameter: `{id}`, `{orderId}`, `:id` or `<id>`. */
-function isParameterSegment(segment: string): boolean {
-  if (segment.length < 2) return false;
-  const first = segment[0];
-  const last = segment[segment.length - 1];
-  return (first === '{' && last === '}') || first === ':' || (first === '<' && last === '>');
+/** Reports whether the route segment `route[start, end)` is a parameter: `{id}`, `{orderId}`, `:id` or `<id>`. */
+function isParameterAt(route: string, start: number, end: number): boolean {
+  if (end - start < 2) return false;
+  const first = route.charCodeAt(start);
+  const last = route.charCodeAt(end - 1);
+  return (first === 0x7b && last === 0x7d) || first === 0x3a || (first === 0x3c && last === 0x3e);
 }
 
 /**
@@ -83,11 +99,21 @@ function isParameterSegment(segment: string): boolean {
  * has no parameter or does not line up with the path.
  */
 export function objectId(path: string, route: string): string | undefined {
-  const routeSegments = route.split('/');
-  const pathSegments = path.split('/');
-  if (routeSegments.length !== pathSegments.length) return undefined;
-  for (let i = routeSegments.length - 1; i >= 0; i--) {
-    if (isParameterSegment(routeSegments[i])) return pathSegments[i] || undefined;
+  if (route.indexOf('{') < 0 && route.indexOf(':') < 0 && route.indexOf('<') < 0) return undefined;
+  // Walks both segment by segment; they line up when they have as many segments.
+  let routeStart = 0;
+  let pathStart = 0;
+  let id: string | undefined;
+  for (;;) {
+    let routeEnd = route.indexOf('/', routeStart);
+    let pathEnd = path.indexOf('/', pathStart);
+    if (routeEnd < 0) routeEnd = route.length;
+    if (pathEnd < 0) pathEnd = path.length;
+    if (isParameterAt(route, routeStart, routeEnd)) id = path.slice(pathStart, pathEnd) || undefined;
+    const routeDone = routeEnd === route.length;
+    const pathDone = pathEnd === path.length;
+    if (routeDone || pathDone) return routeDone && pathDone ? id : undefined;
+    routeStart = routeEnd + 1;
+    pathStart = pathEnd + 1;
   }
-  return undefined;
 }

@@ -31,8 +31,13 @@ export interface CountState {
 
 export interface DistinctState {
   kind: 'distinct';
-  /** Distinct value, its latest time, and 1 when that event met the `share` condition; oldest first. */
-  values: [string, number, number][];
+  /**
+   * Per distinct value, its latest time and 1 when that event met the `share` condition, least
+   * recent first. A Map while the engine runs, and the same entries as an array in saved state.
+   */
+  values: Map<string, [number, number]> | [string, number, number][];
+  /** How many values met the `share` condition. */
+  shared?: number;
   samples: EventMatch[];
 }
 
@@ -78,7 +83,7 @@ const BASELINE_ALPHA = 0.1;
 export function newState(trigger: Trigger, time: number): TriggerState | undefined {
   switch (trigger.kind) {
     case 'count': return { kind: 'count', times: [], flags: [], samples: [] };
-    case 'distinct': return { kind: 'distinct', values: [], samples: [] };
+    case 'distinct': return { kind: 'distinct', values: new Map(), shared: 0, samples: [] };
     case 'bucket': return { kind: 'bucket', level: 0, last: time, samples: [] };
     case 'sequence': return { kind: 'sequence', step: 0, times: [], started: 0, samples: [] };
     case 'baseline': return { kind: 'baseline', start: intervalStart(time, trigger.interval), count: 0, errors: 0, sum: 0, mean: 0, variance: 0, learned: 0, samples: [] };
@@ -133,28 +138,85 @@ export function longestRun(values: string[]): number {
 function applyDistinct(state: DistinctState, trigger: DistinctTrigger, match: EventMatch, marked: boolean): Fire | undefined {
   const value = match.fields[trigger.field];
   if (value === undefined || value === '') return undefined;
+  const values = distinctValues(state);
   const text = String(value);
-  const existing = state.values.findIndex((entry) => entry[0] === text);
-  if (existing >= 0) state.values.splice(existing, 1);
-  state.values.push([text, match.time, marked ? 1 : 0]);
+  const flag = marked ? 1 : 0;
+  const existing = values.get(text);
+  if (existing) {
+    // A repeat is updated in place, because moving it to the end costs a delete and an insert.
+    // Entries behind it that the window left are found by the sweep before judging.
+    state.shared = (state.shared ?? 0) + flag - existing[1];
+    existing[0] = match.time;
+    existing[1] = flag;
+  } else {
+    values.set(text, [match.time, flag]);
+    state.shared = (state.shared ?? 0) + flag;
+  }
+
   const start = match.time - trigger.window;
   const cap = trigger.threshold * DISTINCT_CAP_FACTOR;
-  while (state.values.length > 0 && (state.values[0][1] < start || state.values.length > cap)) state.values.shift();
+  // Oldest insertion first: drop values older than the window and any past the cap.
+  for (const [oldest, entry] of values) {
+    if (entry[0] >= start && values.size <= cap) break;
+    values.delete(oldest);
+    state.shared -= entry[1];
+  }
   keepSample(state.samples, match);
-  const size = state.values.length;
+
+  if (values.size >= trigger.threshold) sweepDistinct(state, values, start);
+  const size = values.size;
   if (size < trigger.threshold) return undefined;
   const reasons: string[] = [];
   if (trigger.share) {
-    const share = state.values.reduce((sum, entry) => sum + entry[2], 0) / size;
+    const share = (state.shared ?? 0) / size;
     if (share >= trigger.share.min) reasons.push(`${Math.round(share * 100)}% of them matched the share condition`);
   }
   if (trigger.sequential) {
-    const run = longestRun(state.values.map((entry) => entry[0]));
+    const run = longestRun([...values.keys()]);
     if (run >= trigger.sequential) reasons.push(`${run} consecutive values`);
   }
   if ((trigger.share || trigger.sequential) && reasons.length === 0) return undefined;
-  const firstSeen = Math.min(...state.values.map((entry) => entry[1]));
+  let firstSeen = Infinity;
+  for (const [time] of values.values()) if (time < firstSeen) firstSeen = time;
   return { samples: state.samples, count: size, firstSeen, reason: `${size} distinct ${trigger.field} values${reasons.length > 0 ? `; ${reasons.join('; ')}` : ''}` };
+}
+
+/** Drops every value older than the window, wherever it sits in the map. */
+function sweepDistinct(state: DistinctState, values: Map<string, [number, number]>, start: number): void {
+  for (const [text, entry] of values) {
+    if (entry[0] >= start) continue;
+    values.delete(text);
+    state.shared = (state.shared ?? 0) - entry[1];
+  }
+}
+
+/** Returns the live map of a distinct state, converting saved state (an array) on first use. */
+function distinctValues(state: DistinctState): Map<string, [number, number]> {
+  if (state.values instanceof Map) return state.values;
+  const values = new Map<string, [number, number]>();
+  let shared = 0;
+  for (const [text, time, flag] of state.values) {
+    values.delete(text);
+    values.set(text, [time, flag]);
+  }
+  for (const [, flag] of values.values()) shared += flag;
+  state.values = values;
+  state.shared = shared;
+  return values;
+}
+
+/** Returns a trigger state in the form it is saved in: plain arrays and objects only. */
+export function savedState(state: TriggerState): TriggerState {
+  if (state.kind !== 'distinct' || !(state.values instanceof Map)) return state;
+  const values: [string, number, number][] = [];
+  for (const [text, [time, flag]] of state.values) values.push([text, time, flag]);
+  return { kind: 'distinct', values, samples: state.samples };
+}
+
+/** Returns saved trigger state as the engine runs it. */
+export function liveState(state: TriggerState): TriggerState {
+  if (state.kind === 'distinct') distinctValues(state);
+  return state;
 }
 
 function applyBucket(state: BucketState, trigger: BucketTrigger, match: EventMatch): Fire | undefined {

@@ -1,13 +1,45 @@
 import type { HttpEvent } from './event.js';
-import { MAX_MATCH_LENGTH, normalize, percentDecode, queryParameters } from './decode.js';
+import { forEachQueryParameter, MAX_MATCH_LENGTH, normalize, percentDecode, queryParameters } from './decode.js';
+import { charClasses } from './chars.js';
 import type { ApiLookup, ApiSpec } from './openapi.js';
 
 /** One decoded value a detector inspects, with where it came from for the finding's detail. */
 export interface Inspected {
   /** The place the value came from: `url.path`, `url.query:id`, `user_agent.original`, `http.request.header.cookie:session`. */
   location: string;
+  /** The decoded parameter name of a query parameter's value (`id` for `url.query:id`); undefined for other values. */
+  parameter?: string;
   /** Decoded and lower-cased; see `normalize`. */
   value: string;
+  /** The character classes of `value` (see chars.ts), for detectors to skip values that cannot hold their attack. */
+  classes: number;
+  /** Detector results remembered for a value that repeats across requests (see detectors/detector.ts). */
+  verdicts?: (string | null | undefined)[];
+}
+
+/** Builds an inspected value, computing its character classes. */
+export function inspected(location: string, value: string, parameter?: string): Inspected {
+  return { location, parameter, value, classes: charClasses(value), verdicts: undefined };
+}
+
+/** User agents whose normalized form is remembered at most; traffic repeats a few hundred of them. */
+const AGENT_CACHE_SIZE = 4096;
+const normalizedAgents = new Map<string, { bounded: string; input: Inspected }>();
+
+/**
+ * Returns the lower-cased, bounded user agent and its normalized form as an input, from a cache.
+ * Handing out the same strings for the same agent also lets detectors' caches find them fast,
+ * since V8 keeps a string's hash once computed.
+ */
+function normalizedAgent(raw: string): { bounded: string; input: Inspected } {
+  let entry = normalizedAgents.get(raw);
+  if (!entry) {
+    const bounded = (raw.length > MAX_MATCH_LENGTH ? raw.slice(0, MAX_MATCH_LENGTH) : raw).toLowerCase();
+    entry = { bounded, input: inspected('user_agent.original', normalize(bounded)) };
+    if (normalizedAgents.size >= AGENT_CACHE_SIZE) normalizedAgents.clear();
+    normalizedAgents.set(raw, entry);
+  }
+  return entry;
 }
 
 /** Settings detectors read, from the processor config. */
@@ -49,14 +81,22 @@ function isOddName(name: string): boolean {
  */
 export class EventView {
   private decodedPath?: string;
+  private pathInput?: Inspected[];
   private pathSegments?: Inspected[];
   private parameters?: Inspected[];
-  private agent?: string;
+  private agent?: { bounded: string; input: Inspected };
   private headerValues?: Inspected[];
   private everything?: Inspected[];
   private spec?: ApiLookup | null;
-  readonly detectorResults = new Map<string, string | null>();
-  readonly macroResults = new Map<string, boolean>();
+  /**
+   * Detector results by the detector's index in `DETECTOR_LIST`: a detail, null for nothing
+   * found, undefined before the call. Created by the first detector condition that runs.
+   */
+  detectorResults?: (string | null | undefined)[];
+  /** Indexes of the detectors called so far, in call order, for the finding's details. */
+  readonly detectorsCalled: number[] = [];
+  /** Macro results by the macro's slot, assigned when conditions are compiled. */
+  readonly macroResults: (boolean | undefined)[] = [];
 
   constructor(readonly event: HttpEvent, readonly context: DetectorContext = DEFAULT_DETECTOR_CONTEXT) {}
 
@@ -66,30 +106,41 @@ export class EventView {
     return this.decodedPath;
   }
 
+  /** The decoded path as the one input of detectors that also judge the path as a whole. */
+  get pathAsInput(): Inspected[] {
+    this.pathInput ??= [inspected('url.path', this.path)];
+    return this.pathInput;
+  }
+
   /** Decoded path segments, for detectors that judge ids in paths such as `/orders/1 OR 1=1`. */
   get segments(): Inspected[] {
-    this.pathSegments ??= this.path.split('/').filter((segment) => segment.length > 0).map((value) => ({ location: 'url.path', value }));
+    if (!this.pathSegments) {
+      this.pathSegments = [];
+      for (const value of this.path.split('/')) if (value.length > 0) this.pathSegments.push(inspected('url.path', value));
+    }
     return this.pathSegments;
   }
 
   /** Decoded query parameter values, and the names too when they are long or odd. */
   get query(): Inspected[] {
     if (!this.parameters) {
-      this.parameters = [];
-      for (const { name, value } of queryParameters(this.event['url.query'] ?? '')) {
-        this.parameters.push({ location: `url.query:${name.slice(0, 64)}`, value });
-        if (isOddName(name)) this.parameters.push({ location: 'url.query', value: name });
-      }
+      const parameters: Inspected[] = [];
+      forEachQueryParameter(this.event['url.query'] ?? '', (name, value) => {
+        parameters.push(inspected(`url.query:${name.slice(0, 64)}`, value, name));
+        if (isOddName(name)) parameters.push(inspected('url.query', name));
+      });
+      this.parameters = parameters;
     }
     return this.parameters;
   }
 
   /** The user agent, lower-cased and bounded. */
   get userAgent(): string {
-    if (this.agent === undefined) {
-      const raw = this.event['user_agent.original'] ?? '';
-      this.agent = (raw.length > MAX_MATCH_LENGTH ? raw.slice(0, MAX_MATCH_LENGTH) : raw).toLowerCase();
-    }
+    return this.agentEntry().bounded;
+  }
+
+  private agentEntry(): { bounded: string; input: Inspected } {
+    this.agent ??= normalizedAgent(this.event['user_agent.original'] ?? '');
     return this.agent;
   }
 
@@ -100,11 +151,15 @@ export class EventView {
   get headers(): Inspected[] {
     if (!this.headerValues) {
       this.headerValues = [];
-      for (const [name, value] of Object.entries(this.event.headers ?? {})) {
-        if (UNINSPECTED_HEADERS.has(name)) continue;
-        if (name === 'cookie') this.addCookies(value);
-        else if (name === 'referer') this.addReferer(value);
-        else this.headerValues.push({ location: `http.request.header.${name}`, value: normalize(value) });
+      const headers = this.event.headers;
+      if (headers) {
+        for (const name in headers) {
+          if (UNINSPECTED_HEADERS.has(name)) continue;
+          const value = headers[name];
+          if (name === 'cookie') this.addCookies(value);
+          else if (name === 'referer') this.addReferer(value);
+          else this.headerValues.push(inspected(`http.request.header.${name}`, normalize(value)));
+        }
       }
     }
     return this.headerValues;
@@ -113,8 +168,15 @@ export class EventView {
   /** Query parameters, the user agent and header values: every input except the path. */
   get inputs(): Inspected[] {
     if (!this.everything) {
-      this.everything = [...this.query, ...this.headers];
-      if (this.userAgent) this.everything.push({ location: 'user_agent.original', value: normalize(this.userAgent) });
+      const query = this.query;
+      const headers = this.headers;
+      const agent = this.agentEntry();
+      if (headers.length === 0 && !agent.bounded) {
+        this.everything = query;
+      } else {
+        this.everything = query.concat(headers);
+        if (agent.bounded) this.everything.push(agent.input);
+      }
     }
     return this.everything;
   }
@@ -134,20 +196,20 @@ export class EventView {
       const name = (equals >= 0 ? pair.slice(0, equals) : pair).trim();
       const value = equals >= 0 ? pair.slice(equals + 1).trim() : '';
       const location = `http.request.header.cookie:${percentDecode(name).slice(0, 64)}`;
-      if (value) this.headerValues?.push({ location, value: normalize(value) });
-      if (isOddName(name.toLowerCase())) this.headerValues?.push({ location: 'http.request.header.cookie', value: normalize(name) });
+      if (value) this.headerValues?.push(inspected(location, normalize(value)));
+      if (isOddName(name.toLowerCase())) this.headerValues?.push(inspected('http.request.header.cookie', normalize(name)));
     }
   }
 
   private addReferer(referer: string): void {
     const question = referer.indexOf('?');
     if (question < 0) {
-      this.headerValues?.push({ location: 'http.request.header.referer', value: normalize(referer) });
+      this.headerValues?.push(inspected('http.request.header.referer', normalize(referer)));
       return;
     }
-    this.headerValues?.push({ location: 'http.request.header.referer', value: normalize(referer.slice(0, question)) });
+    this.headerValues?.push(inspected('http.request.header.referer', normalize(referer.slice(0, question))));
     for (const { name, value } of queryParameters(referer.slice(question + 1))) {
-      this.headerValues?.push({ location: `http.request.header.referer:${name.slice(0, 64)}`, value });
+      this.headerValues?.push(inspected(`http.request.header.referer:${name.slice(0, 64)}`, value));
     }
   }
 }

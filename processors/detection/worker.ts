@@ -4,7 +4,8 @@ import { parseCidr, type Cidr } from '../../core/cidr.js';
 import type { TelemetrySignal } from '../../core/data/signal.js';
 import type { Stage, StageOutput, WorkerModule } from '../../core/pool/worker-api.js';
 import type { IdentitySource } from './config.js';
-import { eventField, eventFromLogRecord, eventFromSpan, type ExtractOptions, type HttpEvent } from './event.js';
+import { EVENT_FIELDS, eventField, eventFromLogRecord, eventFromSpan, HEADER_FIELD_PREFIX, type ExtractOptions, type HttpEvent } from './event.js';
+import { MatchWriter, type EventMatch, type PackedMatches } from './matches.js';
 import { EventView, type DetectorContext } from './view.js';
 import { compileCondition, detectorDetails, type Predicate } from './rules/condition.js';
 import type { Rule, RuleSet } from './rules/types.js';
@@ -31,37 +32,25 @@ export interface DetectionStageOptions {
   apiSpec?: ApiSpecDocument;
 }
 
-/** One event that matched at least one rule's condition. */
-export interface EventMatch {
-  /** Indexes into the rule list of the matched rules. */
-  rules: number[];
-  /**
-   * Per matched rule, a bit set of its extra conditions that also held: bit 0 for a window's
-   * `share` condition, bit i for step i of a sequence.
-   */
-  marks: number[];
-  /** Event time, milliseconds since the epoch. */
-  time: number;
-  /** Actor and target fields, plus the key, distinct and metric fields of the matched rules. */
-  fields: Record<string, string | number>;
-  /** One line describing the request, with secrets masked. */
-  summary: string;
-  /** Each detector's finding, such as `sqli: url.query:id: union select`. */
-  details: string[];
-}
+export type { EventMatch, PackedMatches };
 
 export interface DetectionStageResult {
   /** HTTP events seen, matched or not. */
   events: number;
-  matches: EventMatch[];
+  /** The matches, packed; `unpackMatches` rebuilds them. */
+  matches: PackedMatches;
 }
 
+/** Fields every match carries, for the finding's actor, target and evidence. */
 const FINDING_FIELDS = [
   'client.address', 'user.id', 'api_key.fingerprint', 'user_agent.original', 'http.request.method', 'url.path', 'http.route',
   'server.address', 'service.name', 'http.response.status_code', 'trace_id', 'span_id',
-] as const;
+];
 const METRIC_FIELDS: Record<string, string> = { latency: 'http.server.request.duration', response_size: 'http.response.body.size', error_rate: 'http.response.status_code' };
 const MAX_SUMMARY_LENGTH = 300;
+
+/** Reads one event field by its rule name. */
+type FieldReader = (event: HttpEvent) => string | number | undefined;
 
 interface CompiledRule {
   index: number;
@@ -69,11 +58,17 @@ interface CompiledRule {
   predicate: Predicate;
   /** Extra conditions whose results go into the match's marks, bit by bit. */
   marks: Predicate[];
-  /** Fields the main thread needs for this rule. */
-  keyFields: string[];
   /** True when one matching event is enough for a finding, so the record is marked. */
   instant: boolean;
 }
+
+function fieldReader(name: string): FieldReader {
+  if (name.startsWith(HEADER_FIELD_PREFIX)) return (event) => eventField(event, name);
+  return (event) => (event as unknown as Record<string, string | number | undefined>)[name];
+}
+
+/** Rule ids returned for an event that matched no instant rule; shared, never changed. */
+const NO_RULE_IDS: string[] = [];
 
 export function summarize(event: HttpEvent): string {
   const query = event['url.query'] ? `?${redactQuery(event['url.query'])}` : '';
@@ -82,15 +77,25 @@ export function summarize(event: HttpEvent): string {
   return line.length > MAX_SUMMARY_LENGTH ? `${line.slice(0, MAX_SUMMARY_LENGTH)}…` : line;
 }
 
+/** Names the fields the main thread needs from a match: FINDING_FIELDS, then each rule's key, distinct and metric fields. */
+export function matchFields(rules: readonly Rule[]): string[] {
+  const names = [...FINDING_FIELDS];
+  for (const rule of rules) {
+    const trigger = rule.trigger;
+    const extra = [...rule.group_by];
+    if (trigger.kind === 'distinct') extra.push(trigger.field);
+    if (trigger.kind === 'baseline') extra.push(METRIC_FIELDS[trigger.metric]);
+    for (const name of extra) if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
 function compileRule(rule: Rule, index: number, set: RuleSet): CompiledRule {
   const trigger = rule.trigger;
   const marks: Predicate[] = [];
-  const keyFields = [...rule.group_by];
   if ((trigger.kind === 'count' || trigger.kind === 'distinct') && trigger.share) marks.push(compileCondition(trigger.share.when, set));
-  if (trigger.kind === 'distinct') keyFields.push(trigger.field);
   if (trigger.kind === 'sequence') for (const step of trigger.steps) marks.push(compileCondition(step.when, set));
-  if (trigger.kind === 'baseline') keyFields.push(METRIC_FIELDS[trigger.metric]);
-  return { index, id: rule.id, predicate: compileCondition(rule.when, set), marks, keyFields, instant: trigger.kind === 'single' };
+  return { index, id: rule.id, predicate: compileCondition(rule.when, set), marks, instant: trigger.kind === 'single' };
 }
 
 function extractOptions(options: DetectionStageOptions): ExtractOptions {
@@ -103,10 +108,19 @@ function extractOptions(options: DetectionStageOptions): ExtractOptions {
   };
 }
 
+/** The destination of `evaluate`'s match: a list of match objects, or a writer that packs them. */
+export type MatchSink = EventMatch[] | MatchWriter;
+
 export class DetectionStage implements Stage {
   private readonly rules: CompiledRule[];
   private readonly extract: ExtractOptions;
   private readonly context: DetectorContext;
+  private readonly fieldNames: string[];
+  private readonly fieldReaders: FieldReader[];
+  private readonly numericFields: boolean[];
+  /** The rules and marks of the event being evaluated; reused from event to event. */
+  private readonly matchedRules: number[] = [];
+  private readonly matchedMarks: number[] = [];
 
   constructor(private readonly options: DetectionStageOptions) {
     this.rules = options.rules.rules.map((rule, index) => compileRule(rule, index, options.rules));
@@ -115,6 +129,9 @@ export class DetectionStage implements Stage {
       jwtMaxLifetimeMs: options.jwtMaxLifetimeMs ?? 30 * 24 * 3600_000,
       apiSpec: options.apiSpec ? new ApiSpec(options.apiSpec) : undefined,
     };
+    this.fieldNames = matchFields(options.rules.rules);
+    this.fieldReaders = this.fieldNames.map(fieldReader);
+    this.numericFields = this.fieldNames.map((name) => EVENT_FIELDS[name] === 'number');
   }
 
   /** The options events are built with, for callers that build events themselves (rule tests, benchmarks). */
@@ -122,13 +139,19 @@ export class DetectionStage implements Stage {
     return this.extract;
   }
 
+  /** Creates a writer for this stage's matches, to pass to `evaluate`. */
+  matchWriter(): MatchWriter {
+    return new MatchWriter(this.fieldNames, this.numericFields);
+  }
+
   run(signal: TelemetrySignal, request: ExportRequest): StageOutput {
-    const result: DetectionStageResult = { events: 0, matches: [] };
+    let events = 0;
+    const writer = this.matchWriter();
     let modified = false;
     const visit = (event: HttpEvent | undefined, owner: { attributes?: IKeyValue[] | null }) => {
       if (!event) return;
-      result.events++;
-      const marked = this.evaluate(event, result.matches);
+      events++;
+      const marked = this.evaluate(event, writer);
       if (marked.length > 0 && this.options.markAttribute) {
         mark(owner, this.options.markAttribute, marked);
         modified = true;
@@ -145,32 +168,47 @@ export class DetectionStage implements Stage {
         for (const scope of resource.scopeLogs ?? []) for (const record of scope.logRecords ?? []) visit(eventFromLogRecord(record, service, this.extract), record);
       }
     }
+    const result: DetectionStageResult = { events, matches: writer.finish() };
     // Marking only pushes attributes onto spans and log records, so the pool can splice them into the bytes.
     return { result, modified, appendedAttributesOnly: true };
   }
 
-  /** Evaluates every rule on one event; records a match and returns the ids of instant rules that matched. */
-  evaluate(event: HttpEvent, matches: EventMatch[]): string[] {
+  /** Evaluates every rule on one event; records a match in `sink` and returns the ids of instant rules that matched. */
+  evaluate(event: HttpEvent, sink: MatchSink): string[] {
     const view = new EventView(event, this.context);
-    let matched: CompiledRule[] | undefined;
+    const rules = this.matchedRules;
+    const marks = this.matchedMarks;
+    rules.length = 0;
+    marks.length = 0;
+    let instant: string[] | undefined;
     for (const rule of this.rules) {
-      if (rule.predicate(view)) (matched ??= []).push(rule);
+      if (!rule.predicate(view)) continue;
+      rules.push(rule.index);
+      let bits = 0;
+      for (let bit = 0; bit < rule.marks.length; bit++) if (rule.marks[bit](view)) bits |= 1 << bit;
+      marks.push(bits);
+      if (rule.instant) (instant ??= []).push(rule.id);
     }
-    if (!matched) return [];
+    if (rules.length === 0) return NO_RULE_IDS;
+    if (Array.isArray(sink)) sink.push(this.matchObject(event, view));
+    else this.writeMatch(event, view, sink);
+    return instant ?? NO_RULE_IDS;
+  }
+
+  private matchObject(event: HttpEvent, view: EventView): EventMatch {
     const fields: Record<string, string | number> = {};
-    for (const name of FINDING_FIELDS) {
-      const value = eventField(event, name);
-      if (value !== undefined) fields[name] = value;
+    for (let slot = 0; slot < this.fieldNames.length; slot++) {
+      const value = this.fieldReaders[slot](event);
+      if (value === undefined || (this.numericFields[slot] && (typeof value !== 'number' || Number.isNaN(value)))) continue;
+      fields[this.fieldNames[slot]] = value;
     }
-    for (const rule of matched) {
-      for (const name of rule.keyFields) {
-        const value = eventField(event, name);
-        if (value !== undefined) fields[name] = value;
-      }
-    }
-    const marks = matched.map((rule) => rule.marks.reduce((bits, predicate, bit) => (predicate(view) ? bits | (1 << bit) : bits), 0));
-    matches.push({ rules: matched.map((rule) => rule.index), marks, time: event.time, fields, summary: summarize(event), details: detectorDetails(view) });
-    return matched.filter((rule) => rule.instant).map((rule) => rule.id);
+    return { rules: [...this.matchedRules], marks: [...this.matchedMarks], time: event.time, fields, summary: summarize(event), details: detectorDetails(view) };
+  }
+
+  private writeMatch(event: HttpEvent, view: EventView, writer: MatchWriter): void {
+    writer.begin(event.time, this.matchedRules, this.matchedMarks);
+    for (let slot = 0; slot < this.fieldReaders.length; slot++) writer.field(slot, this.fieldReaders[slot](event));
+    writer.end(summarize(event), detectorDetails(view));
   }
 }
 

@@ -1,5 +1,7 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { ANGLE, BRACE, charClasses, DIGIT, DOLLAR, LETTER, PLUS, SPACE } from '../chars.js';
+import { NeedleSet } from './needles.js';
 import { globMatches } from './glob.js';
 
 /*
@@ -54,6 +56,7 @@ const GLOB_TARGETS = [
 ];
 /** PowerShell and cmd.exe phrases no other text has. */
 const WINDOWS_PHRASES = ['win32_process', 'invoke-wmimethod', 'get-wmiobject', 'cmd /c', 'cmd.exe /c', 'cmd /k', 'powershell -', 'powershell.exe -', '-encodedcommand', '-inputformat none', 'downloadstring(', 'downloadfile(', 'net.webclient', 'certutil -urlcache', 'bitsadmin /transfer', '%comspec%', 'regsvr32 /s', 'start-sleep -s'];
+const WINDOWS_PHRASE_SET = new NeedleSet(WINDOWS_PHRASES);
 const MAX_SEGMENTS = 64;
 /** Parameter names web shells and vulnerable tools take commands in; any command there counts. */
 const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline', 'c']);
@@ -66,6 +69,8 @@ export function deobfuscateShell(value: string): string {
   let text = value;
   if (text.indexOf('$') >= 0) {
     text = text.replace(/\$\{ifs\}|\$ifs(?:\$9)?/g, ' ');
+    // `${SHELL}` names a shell; it is kept as `$shell` rather than dropped as an empty expansion.
+    text = text.replace(/\$\{(shell|bash|0)\}/g, '$$$1');
     text = text.replace(/\$[@!*#?_-]|\$\{[a-z_]{0,8}\}|\$\(\)/g, '');
   }
   if (text.indexOf('``') >= 0) text = text.replaceAll('``', '');
@@ -82,15 +87,17 @@ interface Segment {
   separated: boolean;
 }
 
-const SEPARATORS = new Set([';', '|', '&', '\n', '\r', '`', '(', ')', '{', '}']);
+/** Command separators: `;`, `|`, `&`, line breaks, a backquote, parentheses and braces. */
+function isSeparator(code: number): boolean {
+  return code === 0x3b || code === 0x7c || code === 0x26 || code === 0x0a || code === 0x0d || code === 0x60 || code === 0x28 || code === 0x29 || code === 0x7b || code === 0x7d;
+}
 
 function splitCommands(text: string): Segment[] {
   const segments: Segment[] = [];
   let start = 0;
   let separated = false;
   for (let i = 0; i <= text.length && segments.length < MAX_SEGMENTS; i++) {
-    const char = text[i];
-    if (i < text.length && !SEPARATORS.has(char)) continue;
+    if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
     if (i > start) segments.push({ text: text.slice(start, i), separated });
     separated = true;
     start = i + 1;
@@ -113,34 +120,112 @@ function isSystemArgument(word: string): boolean {
   return word[0] === '>' || word[0] === '<' || /^\/(?:etc|bin|sbin|usr|proc|dev|tmp|var|root|home|sys|opt)(?:\/|$)/.test(word) || /^[a-z]:\\/.test(word);
 }
 
+/** Commands that send HTTP requests themselves, so their bare name is a plausible user agent. */
+const HTTP_CLIENTS = new Set(['wget', 'curl', 'fetch', 'lwp-download', 'python', 'python3', 'perl', 'ruby', 'php', 'java', 'node', 'nodejs', 'powershell', 'pwsh']);
+
+/** Prefixes that only run the command after them, with no everyday sense: `sudo id`, `nohup nc …`. */
+const COMMAND_ONLY_PREFIXES = new Set(['sudo', 'nohup', 'strace', 'xargs', 'stdbuf', 'builtin']);
+
+interface CommandWords {
+  name: string;
+  rest: string[];
+  /** The prefix skipped before the name, such as `sudo` or `time`; empty when there was none. */
+  prefix: string;
+}
+
 /** Finds the command a segment runs: its first word after prefixes and `NAME=value` assignments, without a directory. */
-function commandWords(segment: string): { name: string; rest: string[] } | undefined {
+function commandWords(segment: string): CommandWords | undefined {
   const words = segment.trim().split(/\s+/).filter((word) => word.length > 0).slice(0, 16);
   let i = 0;
-  while (i < words.length - 1 && (PREFIXES.has(words[i]) || /^[a-z_][a-z0-9_]*=/.test(words[i]) || /^\$[a-z_][a-z0-9_]{0,8}$/.test(words[i]) || (words[i].startsWith('-') && i > 0))) i++;
+  let prefix = '';
+  let prefixAt = -1;
+  while (i < words.length - 1 && !SHELL_VARIABLES.has(words[i]) && (PREFIXES.has(words[i]) || /^[a-z_][a-z0-9_]*=/.test(words[i]) || /^\$[a-z_][a-z0-9_]{0,8}$/.test(words[i]) || (words[i].startsWith('-') && i > 0))) {
+    if (PREFIXES.has(words[i])) {
+      prefix = words[i];
+      prefixAt = i;
+    }
+    i++;
+  }
+
+  // `env --version`: only options follow the prefix, so the prefix is the command.
+  if (words[i]?.startsWith('-') && prefixAt >= 0) {
+    i = prefixAt;
+    prefix = '';
+  }
+
   const word = words[i];
   if (!word) return undefined;
-  if (SHELL_VARIABLES.has(word)) return { name: 'sh', rest: words.slice(i + 1) };
+  if (SHELL_VARIABLES.has(word)) return { name: 'sh', rest: words.slice(i + 1), prefix };
+  // sqlite3 also reads its dot commands with a space after the dot: `. shell`.
+  if (word === '.' && words[i + 1]) return { name: `.${words[i + 1]}`, rest: words.slice(i + 2), prefix };
   let name = word.startsWith('/') || word.startsWith('./') ? word.slice(word.lastIndexOf('/') + 1) : word;
   // cmd.exe takes options glued to the command: `bcdboot/r`.
   const slash = name.indexOf('/');
   if (slash > 0 && /^\/[a-z]$/.test(name.slice(slash))) name = name.slice(0, slash);
-  return { name: name.replace(/^[<>]+/, ''), rest: words.slice(i + 1) };
+  name = name.replace(/^[<>]+/, '');
+  // Interpreters are installed under their version too: `python3.10`, `perl5.36`.
+  const versioned = /^(python|perl|ruby|php|lua)\d+(?:\.\d+){0,2}$/.exec(name);
+  if (versioned) name = versioned[1];
+  return { name, rest: words.slice(i + 1), prefix };
+}
+
+/** Reports whether an argument names a script or batch file: `rc script.sh`, `source x.py`. */
+function isScriptArgument(word: string): boolean {
+  return /^[a-z0-9_.-]{1,63}\.(?:sh|bash|py|pl|rb|ps1|bat)$/.test(word);
+}
+
+/**
+ * Reports whether a segment's first word can lead to a command: a command or prefix itself, or a
+ * word that `commandWords` rewrites (a path, an assignment, a variable, a versioned interpreter).
+ * Most segments of other attacks' payloads start with neither, and skip the word splitting.
+ */
+function mayStartCommand(text: string): boolean {
+  let start = 0;
+  while (start < text.length && isSpace(text.charCodeAt(start))) start++;
+  let end = start;
+  while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
+  if (end === start) return false;
+  const word = text.slice(start, end);
+  return /[^a-z-]/.test(word) || PREFIXES.has(word) || isDistinctive(word) || AMBIGUOUS_COMMANDS.has(word);
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0b || code === 0x0c;
 }
 
 function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): string | undefined {
+  if (!mayStartCommand(segment.text)) return undefined;
   const command = commandWords(segment.text);
   if (!command) return undefined;
-  const { name, rest } = command;
-  const distinctive = COMMANDS.has(name) || (name.startsWith('ansible-') && name !== 'ansible-httpget') || name.startsWith('chef-');
+  const { name, rest, prefix } = command;
+  if (inUserAgent && rest.length === 0) {
+    // `code=ansible-console`: a command assigned to a shell variable, to run it through the variable.
+    const assigned = /^[a-z_][a-z0-9_]{0,31}=([a-z0-9._-]{1,32})$/.exec(name);
+    if (assigned && isDistinctive(assigned[1])) return assigned[1];
+  }
+  const distinctive = isDistinctive(name);
   if (!distinctive && !AMBIGUOUS_COMMANDS.has(name)) return undefined;
   if (segment.separated) return distinctive || rest.length === 0 || rest.some(isCommandArgument) ? name : undefined;
-  // A user agent names a product and its version; one that starts with a command is a command.
-  if (inUserAgent) return (distinctive && (rest.length > 0 || followed)) || rest.some(isCommandArgument) ? name : undefined;
+  // `alias x=env`: defining a shell alias.
+  if (name === 'alias' && rest.some((word) => /^[a-z_][a-z0-9_-]{0,31}=/.test(word))) return name;
+  if (inUserAgent) {
+    // A user agent names a product and its version (`curl/8.5.0`). So one that is a bare command,
+    // alone or behind a prefix that runs it, is a command.
+    if (rest.length === 0 && !followed && !HTTP_CLIENTS.has(name) && (segment.text.trim() === name || (prefix !== '' && distinctive))) return name;
+    return (distinctive && (rest.length > 0 || followed)) || rest.some(isCommandArgument) ? name : undefined;
+  }
   // At the start of a value, a command needs an argument shape, or a separator after it (`whoami;`).
-  // An everyday word needs an argument only an attack has: a system path or a redirection.
-  if (distinctive) return rest.some(isCommandArgument) || (followed && rest.length === 0) ? name : undefined;
-  return rest.some(isSystemArgument) ? name : undefined;
+  // An everyday word needs an argument only an attack has: a system path, a redirection or a script.
+  if (distinctive) {
+    if (rest.some(isCommandArgument) || (followed && rest.length === 0)) return name;
+    // Hyphenated names (`apt-get`, `aa-disable`) and a prefix that only runs commands are no prose.
+    return (name.includes('-') || COMMAND_ONLY_PREFIXES.has(prefix)) && rest.length > 0 ? name : undefined;
+  }
+  return rest.some(isSystemArgument) || rest.some(isScriptArgument) ? name : undefined;
+}
+
+function isDistinctive(name: string): boolean {
+  return COMMANDS.has(name) || (name.startsWith('ansible-') && name !== 'ansible-httpget') || name.startsWith('chef-');
 }
 
 /**
@@ -149,8 +234,9 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
  */
 function obfuscatedCommand(value: string): string | undefined {
   for (const word of value.split(/[\s;|&]+/).slice(0, 32)) {
-    if (!/[a-z]['"\\`$][^\s]*[a-z]|^['"][a-z]{1,3}['"][a-z]/.test(word)) continue;
-    const plain = deobfuscateShell(word).replace(/^[<>(]+/, '');
+    if (!/[a-z]['"\\`$][^\s]*[a-z]|^['"][a-z]{1,3}['"][a-z]|[a-z](?:``|\$\(\)|\$\{\})$/.test(word)) continue;
+    // An unset variable glued to a word expands to nothing: `sh$xx` runs `sh`.
+    const plain = deobfuscateShell(word).replace(/([a-z])\$[a-z_][a-z0-9_]{0,15}/g, '$1').replace(/^[<>(]+/, '');
     const name = plain.startsWith('/') ? plain.slice(plain.lastIndexOf('/') + 1) : plain;
     if (name !== word && (COMMANDS.has(name) || AMBIGUOUS_COMMANDS.has(name) || PREFIXES.has(name))) return name;
   }
@@ -171,6 +257,7 @@ function mailCommand(value: string): string | undefined {
 
 /** Finds a value that is the path of a command: `bin/visudo`, `/usr/sbin/chef`. */
 function commandPath(value: string): string | undefined {
+  if (value.indexOf('bin/') < 0) return undefined;
   const match = /(?:^|\/)s?bin\/([a-z0-9._-]{1,32})$/.exec(value);
   if (!match) return undefined;
   const name = match[1];
@@ -178,16 +265,20 @@ function commandPath(value: string): string | undefined {
 }
 
 /** Shell syntax no other text has: command substitution, process substitution, arithmetic, function definitions, redirections. */
-function shellSyntax(text: string): string | undefined {
-  if (/\$\([a-z]{1,32}/.test(text) || /`[a-z]{1,32}[^`]{0,64}`/.test(text)) return 'command substitution';
-  if (text.indexOf('<(') >= 0 || text.indexOf('>(') >= 0) return 'process substitution';
-  if (/\$\[[^\]]{0,32}\]/.test(text) || text.indexOf('$((') >= 0) return 'arithmetic expansion';
-  if (/\$\{[a-z_]{1,16}(?:#|%|:-|:=|:\?|\/\/)/.test(text)) return 'parameter expansion';
-  if (/\(\)\s{0,4}\{/.test(text)) return 'shell function definition';
-  if (/\{,[a-z$/]/.test(text) || /\{[0-9_./?*-]{0,32}[a-z][a-z0-9_./?*-]{0,32},[a-z0-9_./?*, -]{0,64}\}/.test(text)) return 'brace expansion';
-  if (/(?:^|[\s;|&])(?:\d?>{1,2}|<{3})\s{0,4}\/(?:dev|tmp|etc|var)\//.test(text) || text.indexOf('2>&1') >= 0) return 'redirection';
-  if (/^>\s{0,2}\/[a-z0-9_.-]{1,64}\/[a-z0-9_.]/.test(text)) return 'redirection';
-  if (/\$\{ifs\}|\$ifs/.test(text)) return '$IFS';
+function shellSyntax(text: string, classes: number): string | undefined {
+  // Each form needs a `$`, a backquote, `<` or `>`, or a brace; the regular expressions run only where those are.
+  const dollar = (classes & DOLLAR) !== 0;
+  if ((dollar && /\$\([a-z]{1,32}/.test(text)) || (text.indexOf('`') >= 0 && /`[a-z]{1,32}[^`]{0,64}`/.test(text))) return 'command substitution';
+  const angle = (classes & ANGLE) !== 0;
+  if (angle && (text.indexOf('<(') >= 0 || text.indexOf('>(') >= 0)) return 'process substitution';
+  if (dollar && (/\$\[[^\]]{0,32}\]/.test(text) || text.indexOf('$((') >= 0)) return 'arithmetic expansion';
+  if (dollar && /\$\{[a-z_]{1,16}(?:#|%|:-|:=|:\?|\/\/)/.test(text)) return 'parameter expansion';
+  const brace = (classes & BRACE) !== 0;
+  if (brace && /\(\)\s{0,4}\{/.test(text)) return 'shell function definition';
+  if (brace && (/\{,[a-z$/]/.test(text) || /\{[0-9_./?*-]{0,32}[a-z][a-z0-9_./?*-]{0,32},[a-z0-9_./?*, -]{0,64}\}/.test(text))) return 'brace expansion';
+  if (angle && (/(?:^|[\s;|&])(?:\d?>{1,2}|<{3})\s{0,4}\/(?:dev|tmp|etc|var)\//.test(text) || text.indexOf('2>&1') >= 0)) return 'redirection';
+  if (angle && /^>\s{0,2}\/[a-z0-9_.-]{1,64}\/[a-z0-9_.]/.test(text)) return 'redirection';
+  if (dollar && /\$\{ifs\}|\$ifs/.test(text)) return '$IFS';
   return undefined;
 }
 
@@ -201,13 +292,19 @@ function batchSyntax(text: string): string | undefined {
     const inAtTight = inAt >= 0 ? inAt : rest.indexOf(' in(');
     if (inAtTight > 0 && rest.indexOf('%') > 0 && rest.indexOf('%') < inAtTight && /\)\s?do\b/.test(rest.slice(inAtTight))) return 'for loop';
   }
-  const ifAt = compact.search(/(?:^|[\s&|;(])if /);
+  const ifAt = compact.search(/(?:^|[\s&|;(])if(?: |\/i )/);
   if (ifAt >= 0) {
-    const rest = compact.slice(ifAt, ifAt + 200).trim().slice(3).replace(/^\/i /, '').replace(/^not /, '');
+    const rest = compact.slice(ifAt, ifAt + 200).trim().replace(/^if ?(?:\/i )?/, '').replace(/^not /, '');
     if (/^(?:exist|defined|errorlevel|cmdextversion) /.test(rest)) return `if ${rest.split(' ')[0]}`;
-    if (/^\S{1,40} ?(?:==|equ |neq |lss |leq |gtr |geq )\s?\S/.test(rest)) return 'if comparison';
+    // Operands may be quoted: `if "a b" == "a b" echo same`.
+    if (/^(?:"[^"]{0,40}"|\S{1,40}) ?(?:==|equ |neq |lss |leq |gtr |geq )\s?\S/.test(rest)) return 'if comparison';
   }
   return undefined;
+}
+
+function batchCommand(text: string): string | undefined {
+  const batch = batchSyntax(text);
+  return batch ? `batch ${batch}` : undefined;
 }
 
 function globbedPath(text: string): string | undefined {
@@ -230,15 +327,37 @@ function hasShellCharacters(value: string): boolean {
   return false;
 }
 
-/** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectCommandInjection(value: string, inUserAgent = false, parameter = ''): string | undefined {
+/**
+ * Checks one decoded, lower-cased value; returns what was found, or undefined. `parameter` is the
+ * query parameter's name, if the value is one; `classes` are the value's character classes.
+ */
+export function detectCommandInjection(value: string, inUserAgent = false, parameter = '', classes = charClasses(value)): string | undefined {
   if (value.length < 2) return undefined;
   if (COMMAND_PARAMETERS.has(parameter)) {
-    const command = commandWords(deobfuscateShell(value))?.name;
+    // Separators before the first command change nothing: `cmd=;id`.
+    const command = commandWords(deobfuscateShell(value).replace(/^[\s;|&]+/, ''))?.name;
     if (command && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
   }
+  // Words, digits and spaces alone have no separator, no shell syntax and no argument that only
+  // a command takes. Of the checks below, only cmd.exe's `if` can match them.
+  if (!inUserAgent && (classes & ~(LETTER | DIGIT | SPACE)) === 0) return value.indexOf('if ') >= 0 ? batchCommand(value) : undefined;
+  // `~+` and `~-` are the shell's current and previous directory; they mean nothing else alone.
+  if (value === '~+' || value === '~-') return 'tilde expansion';
+  const found = commandInValue(value, inUserAgent);
+  if (found) return found;
+  // Escaped line breaks (`\n` as two characters) end a command where the value is unescaped before use.
+  if (value.indexOf('\\n') >= 0 || value.indexOf('\\r') >= 0) {
+    const unescaped = commandInValue(value.replace(/\\[nr]/g, '\n'), inUserAgent);
+    if (unescaped) return unescaped;
+  }
+  // `;cat+/etc/passwd`: a `+` meant as a space by a form encoding applied twice.
+  if ((classes & PLUS) !== 0 && hasShellCharacters(value)) return commandInValue(value.replaceAll('+', ' '), inUserAgent);
+  return undefined;
+}
+
+function commandInValue(value: string, inUserAgent: boolean): string | undefined {
   const special = hasShellCharacters(value);
-  const syntax = special ? shellSyntax(value) : undefined;
+  const syntax = special ? shellSyntax(value, charClasses(value)) : undefined;
   if (syntax) return syntax;
   const obfuscated = special ? obfuscatedCommand(value) : undefined;
   if (obfuscated) return `obfuscated command ${obfuscated}`;
@@ -248,9 +367,10 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
     const command = commandIn(segment, inUserAgent, segments.length > 1);
     if (command) return `${segment.separated ? 'chained ' : ''}command ${command}`;
   }
-  for (const phrase of WINDOWS_PHRASES) if (text.indexOf(phrase) >= 0) return `windows ${phrase.trim()}`;
-  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchSyntax(text) : undefined;
-  if (batch) return `batch ${batch}`;
+  const phrase = WINDOWS_PHRASE_SET.first(text);
+  if (phrase) return `windows ${phrase.trim()}`;
+  const batch = text.indexOf('for ') >= 0 || text.indexOf('if ') >= 0 || text.indexOf('if/') >= 0 ? batchCommand(value) ?? batchCommand(text) : undefined;
+  if (batch) return batch;
   const mail = mailCommand(value);
   if (mail) return `mail command ${mail} after a line break`;
   const path = commandPath(text);
@@ -258,10 +378,12 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
   return globbedPath(text);
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, location, classes) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : '', classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, (value, location) => detectCommandInjection(value, location === 'user_agent.original', location.startsWith('url.query:') ? location.slice(10) : ''), agents);
+  return inspectValues(values, check, slot);
 }
 
 export const commandInjection: Detector = {

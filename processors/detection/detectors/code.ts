@@ -1,4 +1,4 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
 import { NeedleSet } from './needles.js';
 
@@ -76,11 +76,12 @@ const MARKER_SET = new NeedleSet(MARKERS.map((marker) => marker.needle));
 /** Returns the marker found with the lowest rank (PHP before Java before Node.js before Python), or undefined. */
 function findMarker(value: string): string | undefined {
   let best: { label: string; rank: number } | undefined;
-  MARKER_SET.scan(value, ({ needle }) => {
-    const marker = MARKERS[needle];
+  const hits = MARKER_SET.hits(value);
+  for (let i = 0; i < hits.length; i++) {
+    const marker = MARKERS[hits[i].needle];
     if (!best || marker.rank < best.rank) best = marker;
-    return best.rank === 0;
-  });
+    if (best.rank === 0) break;
+  }
   return best?.label;
 }
 
@@ -94,20 +95,20 @@ function isWordCharacter(char: string | undefined): boolean {
  * plain space, so prose such as "paper pack (8.5x11)" is no call.
  */
 function findCall(value: string): string | undefined {
-  let found: string | undefined;
-  PHP_FUNCTION_SET.scan(value, ({ needle, start }) => {
+  const hits = PHP_FUNCTION_SET.hits(value);
+  for (let i = 0; i < hits.length; i++) {
+    const { needle, start } = hits[i];
     const name = PHP_FUNCTIONS[needle];
-    if (isWordCharacter(value[start - 1])) return false;
+    if (isWordCharacter(value[start - 1])) continue;
     let j = start + name.length;
     while (j < value.length && j - start - name.length < 16 && (value[j] === '\t' || value[j] === '\n' || value[j] === '\r' || value[j] === ')')) j++;
-    if (value[j] === '`' && name === 'system') found = name;
-    else if (value[j] === '(') {
+    if (value[j] === '`' && name === 'system') return name;
+    if (value[j] === '(') {
       const argument = value.slice(j + 1, j + 32).trimStart()[0];
-      if (argument !== undefined && argument !== ')') found = name;
+      if (argument !== undefined && argument !== ')') return name;
     }
-    return found !== undefined;
-  });
-  return found;
+  }
+  return undefined;
 }
 
 /** Replaces `/*…*‌/` and `//…` line comments, which PHP and JavaScript ignore between a name and its call, with a tab. */
@@ -140,14 +141,14 @@ export function detectCodeInjection(value: string): string | undefined {
   return findMarker(value) ?? findPhp(value) ?? findLdap(value);
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectCodeInjection, agents);
+  return inspectValues(values, detectCodeInjection, slot);
 }
 
 export const codeInjection: Detector = {
   name: 'code_injection',
   description: 'PHP, Java, Node.js and Python code injection, deserialization gadgets, prototype pollution and LDAP filter injection.',
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect([{ location: 'url.path', value: view.path }]),
+  detect: (view: EventView) => inspect(view.inputs) ?? inspect(view.pathAsInput),
 };

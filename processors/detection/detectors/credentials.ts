@@ -20,11 +20,18 @@ const PLACEHOLDERS = new Set(['', 'null', 'undefined', 'none', 'true', 'false', 
 /** Reports the parameter that carries a credential, a JWT or URL user info; undefined when none does. */
 export function detectCredentialsInQuery(parameters: { name: string; value: string }[]): string | undefined {
   for (const { name, value } of parameters) {
-    const key = name.replace(/\[\]$/, '');
-    if (CREDENTIAL_PARAMETERS.has(key) && value.length >= 3 && !PLACEHOLDERS.has(value)) return `url.query:${key}`;
-    if (/^eyj[a-z0-9_-]{8,}\.[a-z0-9_-]{8,}\.[a-z0-9_-]*$/.test(value)) return `url.query:${key.slice(0, 64)} holds a JWT`;
-    if (/^[a-z][a-z0-9+.-]{1,16}:\/\/[^/@\s:]{1,64}:[^/@\s]{1,128}@/.test(value)) return `url.query:${key.slice(0, 64)} holds a URL with a password`;
+    const found = credentialParameter(name, value);
+    if (found) return found;
   }
+  return undefined;
+}
+
+/** Judges one decoded query parameter. */
+function credentialParameter(name: string, value: string): string | undefined {
+  const key = name.endsWith('[]') ? name.slice(0, -2) : name;
+  if (CREDENTIAL_PARAMETERS.has(key) && value.length >= 3 && !PLACEHOLDERS.has(value)) return `url.query:${key}`;
+  if (value.startsWith('eyj') && /^eyj[a-z0-9_-]{8,}\.[a-z0-9_-]{8,}\.[a-z0-9_-]*$/.test(value)) return `url.query:${key.slice(0, 64)} holds a JWT`;
+  if (value.indexOf('@') > 0 && /^[a-z][a-z0-9+.-]{1,16}:\/\/[^/@\s:]{1,64}:[^/@\s]{1,128}@/.test(value)) return `url.query:${key.slice(0, 64)} holds a URL with a password`;
   return undefined;
 }
 
@@ -32,9 +39,14 @@ export const credentialsInQuery: Detector = {
   name: 'credentials_in_query',
   description: 'Passwords, API keys, tokens, session ids and JWTs in the query string, or a session id in the path.',
   detect: (view: EventView) => {
-    const parameters = view.query.filter((item) => item.location.startsWith('url.query:')).map((item) => ({ name: item.location.slice('url.query:'.length), value: item.value }));
-    const found = detectCredentialsInQuery(parameters);
-    if (found) return found;
+    const query = view.query;
+    for (let i = 0; i < query.length; i++) {
+      const { parameter, value } = query[i];
+      if (parameter === undefined) continue;
+      // Locations hold names cut to 64 characters; the finding names the parameter as they do.
+      const found = credentialParameter(parameter.length > 64 ? parameter.slice(0, 64) : parameter, value);
+      if (found) return found;
+    }
     const path = view.path;
     return path.indexOf(';jsessionid=') >= 0 || path.indexOf(';sessionid=') >= 0 ? 'url.path: session id path parameter' : undefined;
   },

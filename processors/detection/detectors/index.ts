@@ -17,8 +17,14 @@ import { protocolViolation } from './protocol.js';
 
 export type { Detector };
 
-/** The detectors rules can call with `detector: <name>`. */
-export const DETECTORS: ReadonlyMap<string, Detector> = new Map([
+/** Every detector, in a fixed order; a detector's position is its index in an `EventView`'s results. */
+export const DETECTOR_LIST: readonly Detector[] = [
   sqlInjection, crossSiteScripting, pathTraversal, sensitiveFile, scannerAgent, commandInjection, templateInjection, jndiLookup,
   codeInjection, noSqlInjection, serverSideRequestForgery, remoteFileInclusion, credentialsInQuery, weakJwt, protocolViolation,
-].map((detector) => [detector.name, detector]));
+];
+
+/** The detectors rules can call with `detector: <name>`. */
+export const DETECTORS: ReadonlyMap<string, Detector> = new Map(DETECTOR_LIST.map((detector) => [detector.name, detector]));
+
+/** Each detector's position in `DETECTOR_LIST`, by name. */
+export const DETECTOR_INDEX: ReadonlyMap<string, number> = new Map(DETECTOR_LIST.map((detector, index) => [detector.name, index]));

@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { BACKSLASH, charClasses, DOLLAR } from '../chars.js';
 import { decodeScriptEscapes } from './xss.js';
 
 /*
@@ -42,9 +43,10 @@ export function resolveLookups(text: string): string {
   return current;
 }
 
-/** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectJndi(input: string): string | undefined {
-  if (input.length < 6 || (input.indexOf('${') < 0 && input.indexOf('\\u') < 0 && input.indexOf('jndi') < 0)) return undefined;
+/** Checks one decoded, lower-cased value; returns what was found, or undefined. `classes` are the value's character classes. */
+export function detectJndi(input: string, classes = charClasses(input)): string | undefined {
+  // A lookup needs `${`, written out or as JavaScript escapes.
+  if (input.length < 6 || (classes & (DOLLAR | BACKSLASH)) === 0) return undefined;
   const value = decodeScriptEscapes(input);
   if (value.indexOf('${') < 0) return undefined;
   const resolved = resolveLookups(value);
@@ -59,14 +61,16 @@ export function detectJndi(input: string): string | undefined {
   return undefined;
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, _location, classes) => detectJndi(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectJndi, agents);
+  return inspectValues(values, check, slot);
 }
 
 export const jndiLookup: Detector = {
   name: 'jndi',
   description: 'JNDI and other interpolation lookups (Log4Shell, Commons Text) in parameters, headers, the user agent and the path, obfuscated or not.',
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect([{ location: 'url.path', value: view.path }]),
+  detect: (view: EventView) => inspect(view.inputs) ?? inspect(view.pathAsInput),
 };

@@ -76,8 +76,9 @@ export class NeedleSet {
     }
   }
 
-  /** Calls `visit` for each occurrence in order of where it ends; stops when `visit` returns true. */
-  scan(text: string, visit: (hit: NeedleHit) => boolean | void): void {
+  /** Returns every occurrence in order of where it ends; a shared empty list when there is none, so misses allocate nothing. */
+  hits(text: string): readonly NeedleHit[] {
+    let found: NeedleHit[] | undefined;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
@@ -85,18 +86,23 @@ export class NeedleSet {
       const ending = this.outputs[state];
       for (let k = 0; k < ending.length; k++) {
         const needle = ending[k];
-        if (visit({ needle, start: i + 1 - this.needles[needle].length }) === true) return;
+        (found ??= []).push({ needle, start: i + 1 - this.needles[needle].length });
       }
     }
+    return found ?? NO_HITS;
   }
 
   /** Returns the first needle that occurs, by where it ends, or undefined. */
   first(text: string): string | undefined {
-    let found: string | undefined;
-    this.scan(text, (hit) => {
-      found = this.needles[hit.needle];
-      return true;
-    });
-    return found;
+    let state = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      state = this.next[state * this.width + (code < 128 ? this.ascii[code] : this.classes.get(code) ?? 0)];
+      const ending = this.outputs[state];
+      if (ending.length > 0) return this.needles[ending[0]];
+    }
+    return undefined;
   }
 }
+
+const NO_HITS: readonly NeedleHit[] = Object.freeze([]);

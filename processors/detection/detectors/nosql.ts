@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { AMPERSAND, charClasses, DOLLAR, DOT, PIPE, QUOTE } from '../chars.js';
 
 /*
  * NoSQL injection into MongoDB-style queries: query operators smuggled in through parameter
@@ -47,21 +48,30 @@ function javascriptBreakout(value: string): string | undefined {
   return undefined;
 }
 
-/** Checks one decoded, lower-cased value (or parameter name); returns what was found, or undefined. */
-export function detectNoSqlInjection(value: string): string | undefined {
-  if (value.length < 3 || (value.indexOf('$') < 0 && value.indexOf("'") < 0 && value.indexOf('"') < 0 && value.indexOf('db.') < 0)) return undefined;
+/** `1||this.price`, `x&&this.role`: a JavaScript condition on the document, as `$where` clauses take them. */
+function javascriptCondition(value: string): string | undefined {
+  if (value.indexOf('this.') < 0) return undefined;
+  return /(?:\|\||&&)\s{0,4}this\.[a-z_$]/.test(value) ? 'javascript condition on this' : undefined;
+}
+
+/** Checks one decoded, lower-cased value (or parameter name); returns what was found, or undefined. `classes` are the value's character classes. */
+export function detectNoSqlInjection(value: string, classes = charClasses(value)): string | undefined {
+  if (value.length < 3 || (classes & (DOLLAR | QUOTE | DOT)) === 0) return undefined;
+  if (value.indexOf('$') < 0 && value.indexOf("'") < 0 && value.indexOf('"') < 0 && value.indexOf('db.') < 0) return (classes & (PIPE | AMPERSAND)) !== 0 ? javascriptCondition(value) : undefined;
   const bracket = value.indexOf('[$') >= 0 ? bracketOperator(value) : undefined;
   if (bracket) return `operator ${bracket} in brackets`;
   const object = value.indexOf('$') >= 0 ? objectOperator(value) : undefined;
   if (object) return `operator ${object} in an object`;
   if (value.indexOf('$where') >= 0) return 'operator $where';
-  return javascriptBreakout(value);
+  return javascriptBreakout(value) ?? javascriptCondition(value);
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, _location, classes) => detectNoSqlInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectNoSqlInjection, agents);
+  return inspectValues(values, check, slot);
 }
 
 /** Parameter names as sent, since `user[$ne]` is a name, and the view lists only odd names. */
@@ -72,5 +82,5 @@ function parameterNames(view: EventView): Inspected[] {
 export const noSqlInjection: Detector = {
   name: 'nosql_injection',
   description: 'MongoDB-style query operators in parameter names and JSON values, $where JavaScript and string breakouts.',
-  detect: (view: EventView) => inspect(parameterNames(view)) ?? inspect(view.inputs),
+  detect: (view: EventView) => inspect(parameterNames(view)) ?? inspect(view.inputs) ?? (view.path.indexOf('this.') >= 0 ? inspect(view.segments) : undefined),
 };

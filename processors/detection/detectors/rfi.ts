@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { COLON } from '../chars.js';
 
 /*
  * Remote file inclusion: a parameter that hands an `include` or `require` a URL on the attacker's
@@ -20,8 +21,8 @@ export function detectRemoteFileInclusion(value: string): string | undefined {
 }
 
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
-    if (!location.startsWith('url.query:')) continue;
+  for (const { location, value, classes } of values) {
+    if ((classes & COLON) === 0 || !location.startsWith('url.query:')) continue;
     const found = detectRemoteFileInclusion(value);
     if (found) return `${location}: ${found}`;
   }

@@ -1,4 +1,4 @@
-import { AgentCache, type Detector } from './detector.js';
+import { ValueCache, type Detector } from './detector.js';
 import { NeedleSet } from './needles.js';
 import type { EventView } from '../view.js';
 
@@ -21,7 +21,7 @@ export const SCANNER_AGENTS = [
 export const SCANNER_PATHS = ['/w00tw00t.at.', '/muieblackcat', '/nice ports,/trinity.txt.bak', '/phpmyadmin/scripts/setup.php', '/.well-known/traffic-advice.php', '/hnap1', '/boaform/admin/formlogin', '/cgi-bin/luci/;stok=', '/vendor/phpunit/phpunit/src/util/php/eval-stdin.php'];
 
 const AGENT_SET = new NeedleSet(SCANNER_AGENTS);
-const agents = new AgentCache();
+const agents = new ValueCache();
 
 export function detectScannerAgent(agent: string): string | undefined {
   if (agent.length === 0) return undefined;

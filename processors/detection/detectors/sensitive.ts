@@ -1,4 +1,5 @@
 import type { Detector } from './detector.js';
+import { NeedleSet } from './needles.js';
 import type { EventView } from '../view.js';
 
 /*
@@ -30,6 +31,9 @@ const ARCHIVE_EXTENSIONS = ['.zip', '.tar', '.tar.gz', '.tgz', '.tar.bz2', '.rar
 /** Archive names that mean "the whole site or database", not a product download. */
 const ARCHIVE_NAMES = ['backup', 'backups', 'site', 'www', 'wwwroot', 'web', 'html', 'public_html', 'htdocs', 'db', 'database', 'dump', 'data', 'old', 'new', 'test', 'src', 'source', 'app', 'code', 'files', 'home', 'root', 'admin', 'export'];
 
+/** The last extensions of every backup, log, dump and archive name above (`.gz` of `.sql.gz`), to rule the rest out at once. */
+const FINAL_EXTENSIONS = new Set([...BACKUP_SUFFIXES, '.log', ...DUMP_EXTENSIONS, ...ARCHIVE_EXTENSIONS].map((suffix) => suffix.slice(suffix.lastIndexOf('.'))));
+
 /** Hidden files and folders a web root may hold by accident; `.well-known` is the one meant to be public (RFC 8615). */
 function isHiddenSegment(segment: string): boolean {
   return segment.length > 1 && segment[0] === '.' && /[a-z_]/.test(segment[1]) && segment !== '.well-known';
@@ -47,24 +51,52 @@ function segmentMatch(segment: string): string | undefined {
   return undefined;
 }
 
+/** Sensitive names and `actuator`: a path without any of them, and without a hidden segment, needs only the file-name checks. */
+const SEGMENT_NAMES = new NeedleSet([...SENSITIVE_SEGMENTS, 'actuator']);
+
 /** Checks a decoded, lower-cased path; returns what was found, or undefined. */
 export function detectSensitiveFile(path: string): string | undefined {
-  const segments = path.split('/').filter((segment) => segment.length > 0);
+  if (path[0] !== '.' && path.indexOf('/.') < 0 && SEGMENT_NAMES.first(path) === undefined) return fileNameMatch(lastSegment(path));
+  const segments = path.split('/');
+  let name = '';
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
+    if (segment.length === 0) continue;
+    name = segment;
     const sensitive = segmentMatch(segment);
     if (sensitive) return sensitive;
     if (isHiddenSegment(segment)) return `hidden file ${segment.slice(0, 32)}`;
-    if (segment === 'actuator' && (i === segments.length - 1 || ACTUATOR_ENDPOINTS.includes(segments[i + 1]))) return 'actuator endpoint';
+    if (segment === 'actuator') {
+      let next = i + 1;
+      while (next < segments.length && segments[next].length === 0) next++;
+      if (next === segments.length || ACTUATOR_ENDPOINTS.includes(segments[next])) return 'actuator endpoint';
+    }
   }
-  const name = segments[segments.length - 1] ?? '';
-  const backup = BACKUP_SUFFIXES.find((suffix) => name.endsWith(suffix));
-  if (backup && SOURCE_EXTENSIONS.some((extension) => name.slice(0, -backup.length).endsWith(extension))) return `backup copy (${backup})`;
+  return fileNameMatch(name);
+}
+
+/** Returns the last segment that is not empty. */
+function lastSegment(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+}
+
+/** Checks the last segment for backup, log, dump and archive names, which all end in `.` and a suffix or in `~`. */
+function fileNameMatch(name: string): string | undefined {
+  if (!name.endsWith('~') && !FINAL_EXTENSIONS.has(name.slice(name.lastIndexOf('.')))) return undefined;
+  for (const backup of BACKUP_SUFFIXES) {
+    if (!name.endsWith(backup)) continue;
+    const stem = name.slice(0, -backup.length);
+    if (SOURCE_EXTENSIONS.some((extension) => stem.endsWith(extension))) return `backup copy (${backup})`;
+    break;
+  }
   if (name.endsWith('.log') && name.length > 4) return `log file (${name.slice(0, 32)})`;
-  const dump = DUMP_EXTENSIONS.find((extension) => name.endsWith(extension) && name.length > extension.length);
-  if (dump) return `database dump (${dump})`;
-  const archive = ARCHIVE_EXTENSIONS.find((extension) => name.endsWith(extension));
-  if (archive && ARCHIVE_NAMES.includes(name.slice(0, -archive.length))) return `site archive (${name})`;
+  for (const dump of DUMP_EXTENSIONS) if (name.endsWith(dump) && name.length > dump.length) return `database dump (${dump})`;
+  for (const archive of ARCHIVE_EXTENSIONS) {
+    if (!name.endsWith(archive)) continue;
+    return ARCHIVE_NAMES.includes(name.slice(0, -archive.length)) ? `site archive (${name})` : undefined;
+  }
   return undefined;
 }
 

@@ -1,6 +1,8 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
-import type { EventView, Inspected } from '../view.js';
-import { rewriteInlineComments, tokenize, type Token } from './sql-tokens.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
+import { inspected, type EventView, type Inspected } from '../view.js';
+import { AMPERSAND, ANGLE, AT, charClasses, COLON, COMMA, DASH, DOT, EQUALS, EXCLAMATION, HASH, LETTER, PAREN, PIPE, PLUS, QUOTE, SEMICOLON, SLASH, WILDCARD, WORD } from '../chars.js';
+import { NeedleSet } from './needles.js';
+import { isSpace, rewriteInlineComments, tokenize, type Token } from './sql-tokens.js';
 
 /*
  * SQL injection found on token sequences, not keywords. A value is tokenized as it is and as if
@@ -135,6 +137,8 @@ function selectShape(tokens: Token[], index: number): boolean {
   const first = at(tokens, skipComments(tokens, index + 1));
   if (!first) return false;
   if (first.type === 'v' || (first.type === 'f' && SQL_FUNCTIONS.has(first.text))) return true;
+  // `select pg_sleep`: a delay or file function named without its parentheses.
+  if (first.type === 'b' && (DELAY_FUNCTIONS.has(first.text) || (DANGEROUS_FUNCTIONS.has(first.text) && first.text.includes('_')))) return true;
   let strongColumns = false;
   for (let j = index + 1; j < tokens.length && j < index + 32; j++) {
     const token = tokens[j];
@@ -153,9 +157,14 @@ function selectShape(tokens: Token[], index: number): boolean {
   return false;
 }
 
-/** Finds a statement after `;` or at the start of the value, in the shape that statement takes. */
-function statementShape(tokens: Token[], index: number): string | undefined {
+/**
+ * Finds a statement after `;` or at the start of the value, in the shape that statement takes.
+ * `stacked` marks a statement after `;`, where a shorter shape is enough: no prose puts `;drop x`
+ * or `;print 'x'` in a value.
+ */
+function statementShape(tokens: Token[], index: number, stacked = false): string | undefined {
   const keyword = tokens[index];
+  if (stacked && keyword?.type === 'b' && keyword.text === 'print' && isOperand(tokens[index + 1])) return 'print statement';
   if (keyword?.type !== 'k' || !STATEMENTS.has(keyword.text)) return undefined;
   const next = at(tokens, skipComments(tokens, index + 1));
   const afterNext = at(tokens, skipComments(tokens, index + 2));
@@ -163,8 +172,15 @@ function statementShape(tokens: Token[], index: number): string | undefined {
   const laterHas = (text: string) => later.some((token) => token.text === text);
   const ends = (token: Token | undefined) => !token || token.type === ';' || token.type === 'c';
   switch (keyword.text) {
-    case 'drop': case 'truncate':
-      return (next?.type === 'k' && OBJECT_KINDS.has(next.text) && afterNext?.type === 'b') || (next?.type === 'b' && ends(afterNext) && afterNext !== undefined) ? `${keyword.text} statement` : undefined;
+    case 'drop': case 'truncate': {
+      if (next?.type === 'k' && OBJECT_KINDS.has(next.text) && afterNext?.type === 'b') return `${keyword.text} statement`;
+      if (next?.type === 'b') return ends(afterNext) && (afterNext !== undefined || stacked) ? `${keyword.text} statement` : undefined;
+      // SQL Server quotes identifiers in brackets: `;truncate [users]`.
+      if (!stacked || next?.text !== '[' || afterNext?.type !== 'b') return undefined;
+      let after = at(tokens, index + 3);
+      if (after?.text === ']') after = at(tokens, index + 4);
+      return ends(after) ? `${keyword.text} statement` : undefined;
+    }
     case 'delete': {
       // MySQL allows LOW_PRIORITY, QUICK and IGNORE between DELETE and FROM.
       let from = skipComments(tokens, index + 1);
@@ -221,21 +237,91 @@ function quoteShape(tokens: Token[]): string | undefined {
     const comparing = operator?.type === '=' || (operator?.type === 'k' && COMPARISON_WORDS.has(operator.text)) || (operator?.type === 'o' && (operator.text === '||' || operator.text === '&&'));
     if (comparing && (operand?.type === 's' || operand?.type === 'n')) return 'quoted comparison';
   }
-  if (next.type === ';' && statementShape(tokens, skipComments(tokens, 2))) return `stacked ${tokens[skipComments(tokens, 2)].text}`;
+  if (next.type === ';' && statementShape(tokens, skipComments(tokens, 2), true)) return `stacked ${tokens[skipComments(tokens, 2)].text}`;
   if (next.type === 'k' && (next.text === 'order' || next.text === 'group') && afterNext?.text === 'by') return `${next.text} by`;
   return undefined;
 }
 
-/** Returns a short description of the SQL shape found in the tokens, or undefined. */
-export function findShape(tokens: Token[], quoteBroken: boolean): string | undefined {
+/**
+ * Reports whether the tokens end in a comparison of two numbers that holds, after the start of the
+ * value or a separator: `1=1`, `b,1=1`, `11!=1`. Such tautologies make a condition always true;
+ * form values do not compare numbers.
+ */
+function numericTautology(tokens: Token[]): boolean {
+  let end = tokens.length;
+  while (end > 0 && tokens[end - 1].type === 'c') end--;
+  if (end < 3) return false;
+  const [left, operator, right] = [tokens[end - 3], tokens[end - 2], tokens[end - 1]];
+  if (left.type !== 'n' || operator.type !== '=' || right.type !== 'n') return false;
+  const before = tokens[end - 4];
+  if (before && before.type !== ',' && before.type !== ';' && before.type !== ')' && before.type !== 'o') return false;
+  const a = Number(left.text);
+  const b = Number(right.text);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  switch (operator.text) {
+    case '=': case '==': case '<=>': return a === b;
+    case '!=': case '<>': return a !== b;
+    default: return false;
+  }
+}
+
+/** Finds `union`, `except` or `intersect` followed by a row constructor: `except values(1,2)`. */
+function setOperationValues(tokens: Token[], index: number): boolean {
+  const next = tokens[skipComments(tokens, index + 1)];
+  return next?.text === 'values' && tokens[skipComments(tokens, index + 2)]?.type === '(' && isOperand(tokens[skipComments(tokens, index + 3)]);
+}
+
+/** Information-schema column names that a SELECT reads to list tables and columns. */
+const CATALOG_COLUMNS = ['table_name', 'column_name', 'schema_name', 'table_schema'];
+
+/** Finds a catalog column among the next tokens of a SELECT: `select $.`` 1.e.table_name`. */
+function selectsCatalogColumn(tokens: Token[], index: number): boolean {
+  for (let j = index + 1; j < tokens.length && j < index + 16; j++) {
+    const token = tokens[j];
+    if (token.type === 'k' && token.text === 'from') return false;
+    if ((token.type === 'b' || token.type === 'f') && CATALOG_COLUMNS.some((column) => token.text === column || token.text.endsWith(`.${column}`))) return true;
+  }
+  return false;
+}
+
+/** Names that end a value as `name(`, as SQL injection scanners probe: `char(`, `selectchar(`, `distinct(`. */
+function isProbeCall(token: Token): boolean {
+  if (token.type === 'k') return token.text === 'distinct' || token.text === 'select' || token.text === 'exists';
+  if (token.type !== 'f') return false;
+  if (SQL_FUNCTIONS.has(token.text)) return true;
+  const glued = token.text.startsWith('select') ? token.text.slice(6) : token.text.startsWith('union') ? token.text.slice(5) : '';
+  return SQL_FUNCTIONS.has(glued);
+}
+
+/** `'{"a":2}' < '$.c' = 7`: two comparisons chained over literals, which only a query evaluates. */
+function isChainedComparison(tokens: Token[]): boolean {
+  if (tokens.length !== 5) return false;
+  const literal = (token: Token) => token.type === 's' || token.type === 'n';
+  return literal(tokens[0]) && tokens[1].type === '=' && literal(tokens[2]) && tokens[3].type === '=' && literal(tokens[4]) && (tokens[0].type === 's' || tokens[2].type === 's');
+}
+
+/**
+ * Returns a short description of the SQL shape found in the tokens, or undefined. `quoteBroken`
+ * marks tokens of the value read as continuing a quoted string, and `quoteThenSpace` is true when
+ * the value began with a quote and a space.
+ */
+export function findShape(tokens: Token[], quoteBroken: boolean, quoteThenSpace = false): string | undefined {
   const quoteEnd = quoteBroken ? readExpression(tokens, 0) : -1;
   if (quoteBroken) {
     const quoted = quoteShape(tokens);
     if (quoted) return quoted;
   } else if (tokens.length === 2 && tokens[0].type === 'n' && tokens[1].type === 'c' && !/[a-z]/i.test(tokens[1].text)) {
     return 'number then comment';
-  } else if (tokens.length === 2 && tokens[0].type === 'f' && tokens[1].type === '(' && SQL_FUNCTIONS.has(tokens[0].text)) {
+  } else if (tokens.length === 2 && tokens[1].type === '(' && isProbeCall(tokens[0])) {
     return `${tokens[0].text}( probe`;
+  } else if (numericTautology(tokens)) {
+    return 'numeric tautology';
+  } else if (tokens[0]?.type === ')' && (tokens[1]?.type === 'o' || isComparison(tokens[1]))) {
+    return 'closed parenthesis then condition';
+  } else if (tokens.length <= 3 && tokens[0]?.type === 'o' && (tokens[0].text === 'or' || tokens[0].text === 'xor') && tokens[1]?.type === 'n' && (tokens.length === 2 || tokens[2].type === 'a')) {
+    return `leading ${tokens[0].text}`;
+  } else if (isChainedComparison(tokens)) {
+    return 'chained comparison';
   }
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
@@ -252,7 +338,7 @@ export function findShape(tokens: Token[], quoteBroken: boolean): string | undef
         break;
       case ';':
         if (next) {
-          const shape = statementShape(tokens, skipComments(tokens, i + 1));
+          const shape = statementShape(tokens, skipComments(tokens, i + 1), true);
           if (shape) return `stacked ${shape}`;
         }
         break;
@@ -283,7 +369,18 @@ export function findShape(tokens: Token[], quoteBroken: boolean): string | undef
         break;
     }
   }
+  if (quoteBroken && quoteThenSpace) return quoteThenLogical(tokens);
   return undefined;
+}
+
+/**
+ * `' or abc!`: a value that begins by closing a quote, then a space and a logical operator with
+ * an operand. Checked after every other shape, which describe such values more precisely.
+ */
+function quoteThenLogical(tokens: Token[]): string | undefined {
+  const [quoted, operator, operand] = tokens;
+  if (quoted?.text !== "''" || operator?.type !== 'o' || operator.text === 'not' || !operand) return undefined;
+  return operand.type === ';' || operand.type === 'c' ? undefined : `quote then ${operator.text}`;
 }
 
 function keywordShape(tokens: Token[], i: number, quoteBroken: boolean): string | undefined {
@@ -294,12 +391,15 @@ function keywordShape(tokens: Token[], i: number, quoteBroken: boolean): string 
       let j = i + 1;
       while (tokens[j] && (tokens[j].text === 'all' || tokens[j].text === 'distinct' || tokens[j].type === '(' || tokens[j].type === 'c')) j++;
       if (tokens[j]?.text === 'select') return `${token.text} select`;
+      if (setOperationValues(tokens, i)) return `${token.text} values`;
       const previous = tokens[i - 1];
-      if (token.text === 'union' && previous && (previous.type === 'c' || previous.type === 'n' || previous.type === ')') && (!tokens[i + 1] || tokens[i + 1].type === 'c')) return 'union after a comment';
+      // `1 union--`, `2 union all`: a number, then UNION with nothing after it but ALL or a comment.
+      const tail = tokens[i + 1]?.text === 'all' || tokens[i + 1]?.text === 'distinct' ? i + 2 : i + 1;
+      if (token.text === 'union' && previous && (previous.type === 'c' || previous.type === 'n' || previous.type === ')') && (!tokens[tail] || tokens[tail].type === 'c')) return 'union after a comment';
       return undefined;
     }
     case 'select':
-      return selectShape(tokens, i) ? 'select statement' : undefined;
+      return selectShape(tokens, i) || selectsCatalogColumn(tokens, i) ? 'select statement' : undefined;
     case 'case': {
       const when = tokens.slice(i + 1, i + 8).findIndex((candidate) => candidate.text === 'when');
       return when >= 0 && tokens.slice(i + when + 2, i + when + 12).some((candidate) => candidate.text === 'then') ? 'case expression' : undefined;
@@ -321,13 +421,29 @@ function keywordShape(tokens: Token[], i: number, quoteBroken: boolean): string 
   }
 }
 
-/** Characters without which no shape above can appear, checked before tokenizing. */
-const SIGNIFICANT = new Set([..."'\"`;()=<>|&-#/*@:,!"]);
-const SHAPE_WORDS = ['select', 'union', 'drop', 'delete', 'insert', 'update', 'case', 'exec', 'create', 'alter', 'having', 'order', 'group', 'waitfor', 'information_schema', 'pg_', 'sys', 'msdasql', 'shutdown', 'truncate', 'declare'];
+/**
+ * Characters that give SQL structure on their own: quotes, statement and condition syntax,
+ * comments (`#`), variables, and `!`. A value without them and without `--`, `::`, `/*` or
+ * `,null` can only hold a shape through its words, so it is tokenized only when it has one of
+ * SHAPE_WORDS.
+ */
+const STRUCTURE = QUOTE | SEMICOLON | PAREN | EQUALS | ANGLE | PIPE | AMPERSAND | HASH | AT | EXCLAMATION;
+const SHAPE_WORDS = new NeedleSet(['select', 'union', 'drop', 'delete', 'insert', 'update', 'case', 'exec', 'create', 'alter', 'having', 'order', 'group', 'waitfor', 'information_schema', 'pg_', 'sys', 'msdasql', 'shutdown', 'truncate', 'declare']);
 
-function worthTokenizing(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (SIGNIFICANT.has(value[i])) return true;
-  return SHAPE_WORDS.some((word) => value.indexOf(word) >= 0);
+/** Catalog names a value of letters, digits and underscores alone may hold (`information_schema`); the rest have dots. */
+const CATALOG_WORDS = new NeedleSet(CATALOG_NAMES.filter((name) => /^[a-z_]+$/.test(name)));
+
+function worthTokenizing(value: string, classes: number): boolean {
+  if ((classes & STRUCTURE) !== 0) return true;
+  // Without spaces or other separators the value is one word, or a number and a word, and of all
+  // shapes only a catalog name, a lone SHUTDOWN and `1union` fit so few tokens.
+  if ((classes & ~WORD) === 0) return value === 'shutdown' || value.endsWith('union') || CATALOG_WORDS.first(value) !== undefined;
+  if ((classes & (DASH | COLON | WILDCARD | COMMA)) !== 0) {
+    if (value.indexOf('--') >= 0 || value.indexOf('::') >= 0 || value.indexOf('/*') >= 0) return true;
+    if ((classes & COMMA) !== 0 && value.indexOf('null') >= 0) return true;
+  }
+  if (value.startsWith('or ') || value.startsWith('xor ')) return true;
+  return (classes & LETTER) !== 0 && SHAPE_WORDS.first(value) !== undefined;
 }
 
 /**
@@ -335,6 +451,8 @@ function worthTokenizing(value: string): boolean {
  * `7")`), the first probe of SQL injection scanners, which no form field produces.
  */
 function isQuoteProbe(value: string): boolean {
+  // `';`, `")`: a quote closed at once, then the statement or group ended.
+  if (value.length <= 3 && (value[0] === "'" || value[0] === '"') && /^.\)?;?$/.test(value) && value.length > 1) return true;
   let i = value[0] === '-' ? 1 : 0;
   const digitsStart = i;
   while (i < value.length && value.charCodeAt(i) >= 0x30 && value.charCodeAt(i) <= 0x39) i++;
@@ -345,10 +463,29 @@ function isQuoteProbe(value: string): boolean {
   return true;
 }
 
-/** Checks one decoded, lower-cased value; returns the shape found, or undefined. */
-export function detectSqlInjection(value: string): string | undefined {
-  if (value.length < 2 || !worthTokenizing(value)) return undefined;
-  if (isQuoteProbe(value)) return 'quote after a number';
+/**
+ * Finds text that only SQL injection writes, before any tokenizing: MySQL's executable comments
+ * (`/*!50000select`), UNION SELECT with the spaces taken out, and the floating-point constant that
+ * hangs Java and PHP number parsers (CVE-2010-4476), which injection scanners send.
+ */
+function sqlMarker(value: string, classes: number): string | undefined {
+  if ((classes & WILDCARD) !== 0) {
+    const comment = value.indexOf('/*!');
+    if (comment >= 0 && /[a-z0-9]/.test(value[comment + 3] ?? '')) return 'mysql executable comment';
+  }
+  if ((classes & LETTER) !== 0 && (value.indexOf('unionselect') >= 0 || value.indexOf('unionallselect') >= 0)) return 'union select without spaces';
+  if ((classes & DOT) !== 0 && value.indexOf('2.225073858507201') >= 0) return 'floating-point parser denial of service constant';
+  return undefined;
+}
+
+/** Checks one decoded, lower-cased value; returns the shape found, or undefined. `classes` are the value's character classes. */
+export function detectSqlInjection(value: string, classes = charClasses(value)): string | undefined {
+  if (value.length < 2) return undefined;
+  const marker = sqlMarker(value, classes);
+  if (marker) return marker;
+  if (!worthTokenizing(value, classes)) return undefined;
+  if (isQuoteProbe(value)) return value[0] === "'" || value[0] === '"' ? 'quote probe' : 'quote after a number';
+  const quoteThenSpace = (value[0] === "'" || value[0] === '"') && isSpace(value[1] ?? '');
   const candidates = [value];
   if (value.indexOf('/*') >= 0) candidates.push(rewriteInlineComments(value, true), rewriteInlineComments(value, false));
   for (const candidate of candidates) {
@@ -356,28 +493,49 @@ export function detectSqlInjection(value: string): string | undefined {
     if (plain) return plain;
     for (const quote of ["'", '"']) {
       if (candidate.indexOf(quote) < 0) continue;
-      const shape = findShape(tokenize(quote + candidate), true);
+      const shape = findShape(tokenize(quote + candidate), true, quoteThenSpace);
       if (shape) return shape;
     }
   }
   return undefined;
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, _location, classes) => detectSqlInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectSqlInjection, agents);
+  return inspectValues(values, check, slot);
+}
+
+/**
+ * Reports whether any segment of a path could hold SQL: pass `sqlMarker` or `worthTokenizing`.
+ * A path of words, dots, dashes and slashes alone, such as `/api/orders/1234` or
+ * `/img/logo.png`, needs a word those checks look for, `--`, or a `+` read as a space.
+ */
+function segmentsMayHoldSql(path: string): boolean {
+  const classes = charClasses(path);
+  if ((classes & ~(WORD | SLASH | DOT | DASH)) !== 0) return true;
+  if (path.indexOf('shutdown') >= 0 || path.indexOf('union') >= 0 || CATALOG_WORDS.first(path) !== undefined) return true;
+  // Segments of words alone need one of the words above; dots and dashes let the rest of the checks in.
+  if ((classes & (DOT | DASH)) === 0) return false;
+  return path.indexOf('--') >= 0 || path.indexOf('2.225073858507201') >= 0 || SHAPE_WORDS.first(path) !== undefined;
 }
 
 /** Path segments as they are and, where they hold `+`, with `+` read as a space as some frameworks do. */
 function pathValues(segments: Inspected[]): Inspected[] {
-  const values = [...segments];
-  for (const segment of segments) if (segment.value.indexOf('+') >= 0) values.push({ location: segment.location, value: segment.value.replaceAll('+', ' ') });
+  let values = segments;
+  for (const segment of segments) {
+    if ((segment.classes & PLUS) === 0) continue;
+    if (values === segments) values = [...segments];
+    values.push(inspected(segment.location, segment.value.replaceAll('+', ' ')));
+  }
   return values;
 }
 
 export const sqlInjection: Detector = {
   name: 'sqli',
   description: 'SQL injection in query parameters, path segments, cookies and headers, found by tokenizing the decoded values as SQL.',
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect(pathValues(view.segments)),
+  // Comments may hold slashes (`sleep(/*x*/12)`), which split segments, so such a path is also judged whole.
+  detect: (view: EventView) => inspect(view.inputs) ?? (segmentsMayHoldSql(view.path) ? inspect(pathValues(view.segments)) : undefined) ?? (view.path.indexOf('/*') >= 0 ? inspect(view.pathAsInput) : undefined),
 };

@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { COLON, SLASH } from '../chars.js';
 import { cidrContains, parseAddress, parseCidr, type Cidr } from '../../../core/cidr.js';
 
 /*
@@ -181,13 +182,17 @@ export function detectSsrf(input: string, urlParameter: boolean): string | undef
 
 function parameterName(location: string): string {
   const colon = location.indexOf(':');
-  return colon < 0 ? '' : location.slice(colon + 1).replace(/\[\]$/, '');
+  if (colon < 0) return '';
+  return location.endsWith('[]') ? location.slice(colon + 1, -2) : location.slice(colon + 1);
 }
 
 function inspect(values: Inspected[]): string | undefined {
-  for (const { location, value } of values) {
+  for (const { location, value, classes } of values) {
     if (location.startsWith('http.request.header.referer') || location === 'user_agent.original') continue;
-    const found = detectSsrf(value, URL_PARAMETERS.has(parameterName(location)));
+    const urlParameter = URL_PARAMETERS.has(parameterName(location));
+    // Outside parameters that carry URLs, only a scheme (`:`) or a network-path reference (`//`) names a host.
+    if (!urlParameter && (classes & (COLON | SLASH)) === 0) continue;
+    const found = detectSsrf(value, urlParameter);
     if (found) return `${location}: ${found}`;
   }
   return undefined;

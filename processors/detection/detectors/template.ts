@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { ANGLE, AT, BACKSLASH, BRACE, charClasses, DOT, HASH, PLUS } from '../chars.js';
 import { decodeScriptEscapes } from './xss.js';
 
 /*
@@ -60,9 +61,15 @@ function findExpression(value: string): string | undefined {
   return undefined;
 }
 
-/** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectTemplateInjection(input: string): string | undefined {
-  if (input.length < 4) return undefined;
+/**
+ * Characters every check needs one of: expression and tag delimiters (`{`, `<%`, `<#`), OGNL's
+ * `#` and `@`, the dots of class-loader binding, and the escapes that decode to them.
+ */
+const TEMPLATE_CHARACTERS = BRACE | ANGLE | HASH | AT | DOT | BACKSLASH | PLUS;
+
+/** Checks one decoded, lower-cased value; returns what was found, or undefined. `classes` are the value's character classes. */
+export function detectTemplateInjection(input: string, classes = charClasses(input)): string | undefined {
+  if (input.length < 4 || (classes & TEMPLATE_CHARACTERS) === 0) return undefined;
   const value = decodeScriptEscapes(input);
   if (value.indexOf('{') >= 0 || value.indexOf('<%') >= 0) {
     const expression = findExpression(value);
@@ -79,14 +86,16 @@ export function detectTemplateInjection(input: string): string | undefined {
   return undefined;
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, _location, classes) => detectTemplateInjection(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectTemplateInjection, agents);
+  return inspectValues(values, check, slot);
 }
 
 export const templateInjection: Detector = {
   name: 'template_injection',
   description: 'Server-side template and expression language injection (Jinja2, Twig, Spring EL, OGNL, FreeMarker, ERB) in parameters, headers and the path.',
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect([{ location: 'url.path', value: view.path }]),
+  detect: (view: EventView) => inspect(view.inputs) ?? inspect(view.pathAsInput),
 };

