@@ -20,6 +20,21 @@ function id(bytes: number): Uint8Array {
   return Uint8Array.from(randomBytes(bytes));
 }
 
+/**
+ * A benign trace's client address: one of CLIENTS fixed-width IPv6 addresses in 2001:db8::/64,
+ * written over the template's bytes for each trace. Real traffic at this rate comes from many
+ * clients, each at a few requests a second at most; a few addresses sending hundreds of requests
+ * a second would be rate abuse, and the security policy would rightly keep all their traces.
+ */
+const ADDRESS_PREFIX = '2001:db8:0:0:0:0:';
+const ADDRESS_DIGITS = 8;
+export const CLIENTS = 20_000;
+
+function benignAddress(index: number): string {
+  const digits = (0xb0000000 + index).toString(16);
+  return `${ADDRESS_PREFIX}${digits.slice(0, 4)}:${digits.slice(4)}`;
+}
+
 function traceSpans(traceId: Uint8Array, attack: boolean, index: number): ISpan[] {
   const start = Long.fromNumber(Date.UTC(2026, 11, 4, 10, 0, 0) + index, true).mul(1_000_000);
   const root = id(8);
@@ -28,7 +43,7 @@ function traceSpans(traceId: Uint8Array, attack: boolean, index: number): ISpan[
     attributes: toAttributes({
       'http.request.method': 'GET', 'url.path': '/products', 'http.route': '/products',
       'url.query': attack ? "id=1' OR '1'='1" : `page=${index % 7}`, 'http.response.status_code': attack ? 500 : 200,
-      'client.address': attack ? '203.0.113.66' : `198.51.100.${index % 250}`, 'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64)',
+      'client.address': attack ? '203.0.113.66' : benignAddress(index), 'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64)',
       'server.address': 'shop.example.com',
     }),
     status: { code: 0 },
@@ -44,8 +59,8 @@ function traceSpans(traceId: Uint8Array, attack: boolean, index: number): ISpan[
 
 export interface Template {
   bytes: Buffer;
-  /** For each trace, the offsets of its trace id in `bytes`, and whether it is an attack. */
-  traces: { offsets: number[]; attack: boolean }[];
+  /** For each trace, the offsets of its trace id in `bytes`, of its client address's last digits (benign traces), and whether it is an attack. */
+  traces: { offsets: number[]; addressOffset: number; attack: boolean }[];
 }
 
 export function buildTemplate(): Template {
@@ -61,7 +76,10 @@ export function buildTemplate(): Template {
     const offsets: number[] = [];
     for (let at = bytes.indexOf(traceId); at >= 0; at = bytes.indexOf(traceId, at + 1)) offsets.push(at);
     if (offsets.length !== SPANS_PER_TRACE) throw new Error(`trace ${index} id found ${offsets.length} times, expected ${SPANS_PER_TRACE}`);
-    return { offsets, attack: index < ATTACKS_PER_REQUEST };
+    const attack = index < ATTACKS_PER_REQUEST;
+    const address = bytes.indexOf(benignAddress(index));
+    if (!attack && address < 0) throw new Error(`trace ${index} client address not found`);
+    return { offsets, addressOffset: attack ? -1 : address + ADDRESS_PREFIX.length, attack };
   });
   return { bytes, traces };
 }
@@ -79,6 +97,13 @@ export function nextRequest(template: Template): Buffer {
     randomFillSync(traceId);
     traceId[0] = trace.attack ? ATTACK_PREFIX : 0x01;
     for (const offset of trace.offsets) traceId.copy(bytes, offset);
+    if (trace.addressOffset >= 0) writeAddressDigits(bytes, trace.addressOffset, traceId.readUInt32BE(12) % CLIENTS);
   }
   return bytes;
+}
+
+/** Writes `value` as eight hex digits, a colon after the fourth, at `offset`: the address's last two groups. */
+function writeAddressDigits(bytes: Buffer, offset: number, value: number): void {
+  const digits = value.toString(16).padStart(ADDRESS_DIGITS, '0');
+  bytes.write(`${digits.slice(0, 4)}:${digits.slice(4)}`, offset, 'latin1');
 }
