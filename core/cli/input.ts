@@ -79,6 +79,42 @@ export async function* lineChunks(files: string[], chunkLines: number, onBytes: 
   }
 }
 
+/** Text held while waiting for a line's end, at most; a longer line is cut there and goes on in pieces. */
+const MAX_PARTIAL_LINE = 16 * 1024 * 1024;
+
+/**
+ * Reads files (`-` for standard input) as chunks of whole lines, about `chunkBytes` each, as raw
+ * bytes that end at a line feed (or at the end of the file). Splitting them into lines is left to
+ * the worker threads, which takes that work and the copying of many small strings off the main
+ * thread. `onBytes` receives the bytes of each chunk, for progress.
+ */
+export async function* textChunks(files: string[], chunkBytes: number, onBytes: (bytes: number) => void = () => undefined): AsyncGenerator<{ file: string; bytes: Buffer }> {
+  for (const file of files) {
+    const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: chunkBytes });
+    let partial: Buffer[] = [];
+    let partialBytes = 0;
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const lastBreak = chunk.lastIndexOf(0x0a);
+      if (lastBreak < 0 && partialBytes + chunk.length < MAX_PARTIAL_LINE) {
+        partial.push(chunk);
+        partialBytes += chunk.length;
+        continue;
+      }
+      const end = lastBreak < 0 ? chunk.length : lastBreak + 1;
+      const bytes = Buffer.concat([...partial, chunk.subarray(0, end)]);
+      partial = end < chunk.length ? [chunk.subarray(end)] : [];
+      partialBytes = chunk.length - end;
+      onBytes(bytes.length);
+      yield { file, bytes };
+    }
+    if (partialBytes > 0) {
+      const bytes = Buffer.concat(partial);
+      onBytes(bytes.length);
+      yield { file, bytes };
+    }
+  }
+}
+
 /** Writes text, waiting while the stream's buffer is full, so output to a slow pipe stays bounded. */
 export async function writeBounded(stream: NodeJS.WritableStream, text: string): Promise<void> {
   if (stream.write(text)) return;

@@ -12,6 +12,7 @@ import { knownFormats, replay, type ReplaySummary } from './replay.js';
 import { parseFiles } from './parse.js';
 import { writeDemoLog } from './demo.js';
 import { testRules } from './test-rules.js';
+import { rerunWithLargerYoungGeneration } from './heap.js';
 
 const USAGE = `usage: watchpost <command> [options]
 
@@ -172,8 +173,8 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return run(args);
     case 'validate': return validate(args);
     case 'components': return components();
-    case 'parse': return parseCommand(args);
-    case 'replay': return replayCommand(args);
+    case 'parse': return rerunWithLargerYoungGeneration() ?? parseCommand(args);
+    case 'replay': return rerunWithLargerYoungGeneration() ?? replayCommand(args);
     case 'test-rules': return testRulesCommand(args);
     case 'demo-log': return demoLog(args);
     case undefined: case 'help': case '--help': case '-h':

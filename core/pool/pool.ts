@@ -31,6 +31,8 @@ export type IngestPayload =
   | { kind: 'otlp_protobuf'; bytes: Uint8Array }
   | { kind: 'otlp_json'; text: string }
   | { kind: 'lines'; parser: string; lines: string[]; context: LineContext }
+  /** UTF-8 text of whole lines, split in the worker; for bulk reads such as `watchpost replay`. */
+  | { kind: 'text'; parser: string; bytes: Uint8Array; context: LineContext }
   | { kind: 'frames'; parser: string; frames: Frames; context: LineContext };
 
 export interface IngestTask {
@@ -53,6 +55,8 @@ export interface IngestResult {
   markedBytes?: Uint8Array;
   /** Lines that could not be parsed and were kept as raw records. */
   parseFailures: number;
+  /** Non-empty lines read from a `text` payload. */
+  lines?: number;
   /** OTLP items left out because they were invalid, such as a span with a 5-byte trace id; absent when none were. */
   rejected?: number;
   /** The reason the first rejected item was invalid, for the sender's partial-success response. */

@@ -5,6 +5,7 @@ import { Rejections, removeInvalidItems } from '../otlp/validate.js';
 import { attributeCounts, canSpliceAttributes, spliceAppendedAttributes } from '../otlp/splice.js';
 import type { TelemetrySignal } from '../data/signal.js';
 import type { IngestResult, IngestTask, WorkerAnswer, WorkerData } from './pool.js';
+import { splitLines } from './text.js';
 import type { FrameParser, LineParser, LineParseResult, Stage, WorkerModule } from './worker-api.js';
 
 /*
@@ -49,6 +50,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
   let request: ExportRequest;
   let bytes: Uint8Array | undefined;
   let parseFailures = 0;
+  let lines: number | undefined;
   let encode = (changed: ExportRequest) => encodeRequest(task.signal, changed);
   const rejections = new Rejections();
   const payload = task.payload;
@@ -63,6 +65,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
       bytes = encodeRequest(task.signal, request);
     } else {
       const parsed = parsePayload(payload);
+      lines = parsed.lines;
       request = parsed.request;
       parseFailures = parsed.failed;
       if (parsed.encode) encode = parsed.encode;
@@ -74,6 +77,7 @@ export function ingest(task: IngestTask): WorkerAnswer {
   }
 
   const result: IngestResult = { itemCount: countItems(task.signal, request), parseFailures, stages: {} };
+  if (lines !== undefined) result.lines = lines;
   if (rejections.count > 0) {
     // A request whose every item is invalid is bad data as a whole, not a partial success.
     if (result.itemCount === 0) return { decodeError: `invalid ${payloadFormat(task)} ${task.signal} request: ${rejections.message()}` };
@@ -118,8 +122,14 @@ function payloadFormat(task: IngestTask): string {
   return task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
 }
 
-/** Runs the line or frame parser a payload names. */
-function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'frames' }>): LineParseResult {
+/** Runs the line or frame parser a payload names; for text, also reports the lines it held. */
+function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'text' | 'frames' }>): LineParseResult & { lines?: number } {
+  if (payload.kind === 'text') {
+    const parser = parsers.get(payload.parser);
+    if (!parser) throw new Error(`no parser "${payload.parser}" is set up in the worker pool`);
+    const lines = splitLines(payload.bytes);
+    return { ...parser(lines, payload.context), lines: lines.length };
+  }
   if (payload.kind === 'frames') {
     const parser = frameParsers.get(payload.parser);
     if (!parser) throw new Error(`no frame parser "${payload.parser}" is set up in the worker pool`);
