@@ -9,13 +9,15 @@ import { pathToFileURL } from 'node:url';
  * baseline rate), then through apimetrics and tail_sampling (decision_wait 10s, the security
  * policy plus 10% probabilistic), then with detection in front of them. Prints spans per second,
  * the daemon's CPU time per million spans, peak RSS and the share of attack traces kept.
- * usage: npm run bench:sampling [-- SECONDS [CONCURRENCY]]   (defaults 20 s, 16 connections)
+ * usage: npm run bench:sampling [-- SECONDS [CONCURRENCY [SPANS_PER_SECOND]]]
+ * (defaults 20 s, 16 connections, as fast as the daemon accepts)
  */
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const SECONDS = Number(process.argv[2] ?? 20);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
+const RATE = Number(process.argv[4] ?? 0);
 const DECISION_WAIT_S = 10;
 const PORTS = { otlp: 15741, admin: 15788 };
 
@@ -101,7 +103,7 @@ async function measure(run: (typeof ALL_RUNS)[number], directory: string) {
     await waitForReady(daemon);
     await sleep(1000);
     const cpuBefore = cpuSeconds(daemon.pid as number);
-    const generator = spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench', 'sampling', 'generate.ts'), `http://127.0.0.1:${PORTS.otlp}/v1/traces`, String(SECONDS), String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const generator = spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench', 'sampling', 'generate.ts'), `http://127.0.0.1:${PORTS.otlp}/v1/traces`, String(SECONDS), String(CONCURRENCY), String(RATE)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     generator.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     await new Promise((done) => generator.on('exit', done));
@@ -134,6 +136,6 @@ try {
 } finally {
   rmSync(directory, { recursive: true, force: true });
 }
-process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${SECONDS} s per run, ${CONCURRENCY} connections\n\n`);
+process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${SECONDS} s per run, ${CONCURRENCY} connections, ${RATE > 0 ? `offered ${RATE} spans/s` : 'as fast as accepted'}\n\n`);
 process.stdout.write('| run | spans/s accepted | of baseline | daemon CPU s per 1M spans | peak RSS MiB | spans exported | attack traces kept | refused / failed requests |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
 process.stdout.write(`${rows.join('\n')}\n`);
