@@ -96,6 +96,26 @@ function keepSample(samples: EventMatch[], match: EventMatch): void {
   if (samples.length > MAX_SAMPLES) samples.shift();
 }
 
+const NO_NUMBERS: number[] = [];
+const evidenceCopies = new WeakMap<EventMatch, EventMatch>();
+
+/**
+ * Returns a copy of the match with only what a finding's evidence shows: time, summary, details,
+ * trace and span id. Windows, buckets and sequences keep these copies as samples. A finding takes
+ * its actor and target from the event that fires it, so the other fields are not needed, and
+ * they were most of detection's memory. One copy per event serves every rule.
+ */
+export function evidenceSample(match: EventMatch): EventMatch {
+  let copy = evidenceCopies.get(match);
+  if (copy) return copy;
+  const fields: Record<string, string | number> = {};
+  if (match.fields.trace_id !== undefined) fields.trace_id = match.fields.trace_id;
+  if (match.fields.span_id !== undefined) fields.span_id = match.fields.span_id;
+  copy = { rules: NO_NUMBERS, marks: NO_NUMBERS, time: match.time, fields, summary: match.summary, details: match.details };
+  evidenceCopies.set(match, copy);
+  return copy;
+}
+
 /** Inserts `time` keeping `times` ascending (events may arrive slightly out of order); returns the index. */
 function insertSorted(times: number[], time: number): number {
   let index = times.length;
@@ -112,7 +132,7 @@ function applyCount(state: CountState, trigger: CountTrigger, match: EventMatch,
     state.times.shift();
     state.flags.shift();
   }
-  keepSample(state.samples, match);
+  keepSample(state.samples, evidenceSample(match));
   if (state.times.length < trigger.threshold) return undefined;
   if (trigger.share) {
     const share = state.flags.reduce((sum, flag) => sum + flag, 0) / state.times.length;
@@ -161,7 +181,7 @@ function applyDistinct(state: DistinctState, trigger: DistinctTrigger, match: Ev
     values.delete(oldest);
     state.shared -= entry[1];
   }
-  keepSample(state.samples, match);
+  keepSample(state.samples, evidenceSample(match));
 
   if (values.size >= trigger.threshold) sweepDistinct(state, values, start);
   const size = values.size;
@@ -223,7 +243,7 @@ function applyBucket(state: BucketState, trigger: BucketTrigger, match: EventMat
   const elapsed = Math.max(0, match.time - state.last) / 1000;
   state.level = Math.max(0, state.level - elapsed * trigger.leakRate) + 1;
   state.last = Math.max(state.last, match.time);
-  keepSample(state.samples, match);
+  keepSample(state.samples, evidenceSample(match));
   if (state.level <= trigger.capacity) return undefined;
   const count = Math.round(state.level);
   return { samples: state.samples, count, firstSeen: state.samples[0].time, reason: `bucket overflowed: level ${count} over capacity ${trigger.capacity}, leaking ${trigger.leakRate}/s` };
@@ -245,7 +265,7 @@ function applySequence(state: SequenceState, trigger: SequenceTrigger, match: Ev
     const start = match.time - trigger.within;
     const needed = trigger.steps[state.step].count;
     while (state.times.length > 0 && ((state.step === 0 && state.times[0] < start) || state.times.length > needed)) state.times.shift();
-    keepSample(state.samples, match);
+    keepSample(state.samples, evidenceSample(match));
     if (state.times.length < needed) return undefined;
     if (state.step === 0) state.started = state.times[0];
     state.step++;

@@ -196,4 +196,23 @@ describe('detection engine', () => {
     expect(first.findings.map((finding) => finding.status)).toEqual(['new', 'update']);
     expect(second.findings.map((finding) => [finding.status, finding.count])).toEqual([['update', 3]]);
   });
+
+  it('keeps only evidence fields of window samples', () => {
+    const { engine, findings } = engineFor([rule('count', { kind: 'count', window: 60_000, threshold: 3 })]);
+    const events = [0, 1, 2].map((second) => match(second, { trace_id: `trace-${second}`, span_id: `span-${second}`, 'user_agent.original': 'sqlmap/1.7', 'url.path': `/x/${second}` }));
+    const held = events.slice(0, 2);
+    engine.process(held);
+
+    const saved = engine.snapshot().rules[0].states[0][1] as { samples: EventMatch[] };
+    expect(saved.samples).toHaveLength(2);
+    expect(saved.samples[0].fields).toEqual({ trace_id: 'trace-0', span_id: 'span-0' });
+    expect(saved.samples[0].summary).toBe('GET /x');
+
+    engine.process([events[2]]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0].evidence.map((evidence) => evidence.trace_id)).toEqual(['trace-0', 'trace-1', 'trace-2']);
+    expect(findings[0].actor.address).toBe('203.0.113.7');
+    expect(findings[0].actor.user_agent).toBe('sqlmap/1.7');
+    expect(findings[0].target.path).toBe('/x/2');
+  });
 });
