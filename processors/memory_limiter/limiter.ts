@@ -19,17 +19,20 @@ export interface LimiterHooks {
 
 /**
  * The memory limiter's state machine. Above the soft limit it makes receivers refuse data
- * through admission control. It forces a garbage collection at every check above the hard limit,
- * and every 10 s above the soft limit, and then measures again. It refuses while the resident
- * set size is above the hard limit, or while both it and the estimate of memory in use are above
- * the soft limit. Resident memory beyond the live data is freed memory that the allocator keeps
- * and new data reuses first, so it alone does not justify refusing.
+ * through admission control. It refuses while both the resident set size and the estimate of
+ * memory in use are above the soft limit. Resident memory beyond the live data is freed memory
+ * that the allocator keeps and new data reuses first, and after a burst it can stay above even the
+ * hard limit for good, so it alone does not justify refusing. To keep the estimate honest, a
+ * collection is forced before judging: every 10 s above the soft limit, and at every check above
+ * the hard limit until a collection shows the memory in use below the soft limit.
  */
 export class MemoryLimiter {
   refusing = false;
   /** Collections forced so far. */
   collections = 0;
   private lastCollectionMs = -Infinity;
+  /** Whether the last forced collection left the estimate of memory in use below the soft limit. */
+  private settledBelowSoft = false;
 
   constructor(
     private readonly id: string,
@@ -44,7 +47,7 @@ export class MemoryLimiter {
     let rss = this.hooks.measure();
     let collected = false;
     const now = this.hooks.now();
-    const dueInterval = rss >= this.limits.hard ? 0 : SOFT_GC_INTERVAL_MS;
+    const dueInterval = rss >= this.limits.hard && !this.settledBelowSoft ? 0 : SOFT_GC_INTERVAL_MS;
     if (rss >= this.limits.soft && now - this.lastCollectionMs >= dueInterval) {
       this.hooks.collect();
       this.collections++;
@@ -54,10 +57,16 @@ export class MemoryLimiter {
     }
     // Without a collection just before, the estimate includes garbage, so it errs toward refusing.
     const live = Math.min(rss, this.hooks.live());
-    const above = live >= this.limits.soft || rss >= this.limits.hard;
+    const above = live >= this.limits.soft;
+    if (collected) this.settledBelowSoft = !above;
+    if (above) {
+      // The reason is rewritten at every check, so a refused sender reads current figures.
+      this.admission.refuse(this.id, `memory in use ${mib(live)} MiB (resident ${mib(rss)} MiB) is above the soft limit of ${mib(this.limits.soft)} MiB`, this.retryAfterSeconds);
+    }
     if (above && !this.refusing) {
       this.refusing = true;
-      this.admission.refuse(this.id, `memory use ${mib(rss)} MiB is above the soft limit of ${mib(this.limits.soft)} MiB`, this.retryAfterSeconds);
+      // The next check collects first, even above the hard limit, rather than trust an estimate with garbage in it.
+      this.settledBelowSoft = false;
       this.logger.warn({ rss_mib: mib(rss), live_mib: mib(live), soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard) }, 'memory above the soft limit; receivers refuse data');
     } else if (!above && this.refusing) {
       this.refusing = false;

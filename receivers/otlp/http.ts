@@ -206,8 +206,15 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        stream.destroy();
-        if (stream !== request) request.unpipe();
+        if (stream === request) {
+          // Destroying the request would close the socket before the 413 is written. Unread
+          // bytes are discarded instead; the response closes the connection.
+          request.removeAllListeners('data');
+          request.pause();
+        } else {
+          stream.destroy();
+          request.unpipe();
+        }
         reject(tooLarge(limit));
         return;
       }

@@ -127,12 +127,54 @@ describe('memory_limiter state', () => {
     expect(limiter.refusing).toBe(false);
   });
 
-  it('refuses above the hard limit whatever the estimate', () => {
+  it('refuses above the hard limit while the estimate is high', () => {
     const { state, limiter } = scenario();
-    state.rss = 101 * MIB;
-    state.live = 40 * MIB;
+    state.rss = 120 * MIB;
+    state.live = 90 * MIB;
     limiter.check();
     expect(limiter.refusing).toBe(true);
+    expect(state.collections).toBe(1);
+  });
+
+  it('admits above the hard limit once little memory is in use', () => {
+    const { state, admission, limiter } = scenario();
+    state.rss = state.live = 120 * MIB;
+    limiter.check();
+    expect(limiter.refusing).toBe(true);
+
+    // The burst is over: the heap is small again, but the allocator keeps the resident memory.
+    state.live = 40 * MIB;
+    state.now += 1000;
+    limiter.check();
+    expect(limiter.refusing).toBe(false);
+    expect(() => admission.check()).not.toThrow();
+    expect(state.collections).toBe(2);
+  });
+
+  it('collects every 10 s above the hard limit once settled', () => {
+    const { state, limiter } = scenario();
+    state.rss = 120 * MIB;
+    state.live = 40 * MIB;
+    limiter.check();
+    state.now += 1000;
+    limiter.check();
+    state.now += 1000;
+    limiter.check();
+    expect(state.collections).toBe(1);
+    expect(limiter.refusing).toBe(false);
+    state.now += 8000;
+    limiter.check();
+    expect(state.collections).toBe(2);
+  });
+
+  it('names current memory figures in the refusal', () => {
+    const { state, admission, limiter } = scenario();
+    state.rss = state.live = 90 * MIB;
+    limiter.check();
+    state.rss = state.live = 95 * MIB;
+    state.now += 1000;
+    limiter.check();
+    expect(admission.refusal?.reason).toBe('memory in use 95 MiB (resident 95 MiB) is above the soft limit of 80 MiB');
   });
 });
 

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +175,26 @@ service:
     expect(answer.status).toBe(413);
   });
 
+  it('answers 413 for a chunked body past the limit', async () => {
+    const answer = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const request = httpRequest(`${base}/v1/traces`, { method: 'POST', headers: PROTOBUF }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      });
+      // The server closes the connection after answering, which may cut the upload short.
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      });
+      const piece = Buffer.alloc(16 * 1024, 0x20);
+      for (let sent = 0; sent < 200 * 1024; sent += piece.length) request.write(piece);
+      request.end();
+    });
+
+    expect(answer.status).toBe(413);
+    expect(decodeRpcStatus(answer.body).message).toContain('larger than the limit of 65536 bytes');
+  });
+
   it('answers 400 for a corrupt gzip body', async () => {
     const answer = await httpSend(`${base}/v1/traces`, { headers: { ...PROTOBUF, 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all') });
 
@@ -200,7 +221,7 @@ service:
   });
 
   it('counts refused requests by reason', () => {
-    expect(watchpost.metric('watchpost_receiver_refused_requests_total', { receiver: 'otlp', protocol: 'http', reason: 'too_large' })).toBe(2);
+    expect(watchpost.metric('watchpost_receiver_refused_requests_total', { receiver: 'otlp', protocol: 'http', reason: 'too_large' })).toBe(3);
     expect(watchpost.metric('watchpost_receiver_refused_requests_total', { receiver: 'otlp', protocol: 'http', reason: 'method_not_allowed' })).toBe(1);
     expect(watchpost.metric('watchpost_receiver_refused_requests_total', { receiver: 'otlp', protocol: 'http', reason: 'unavailable' })).toBe(2);
     expect(watchpost.metric('watchpost_receiver_refused_items_total', { receiver: 'otlp', signal: 'traces', reason: 'invalid' })).toBe(2);
