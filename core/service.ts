@@ -83,6 +83,7 @@ export class Service {
 
   private async stop(): Promise<void> {
     const deadline = Date.now() + this.config.service.shutdown_timeout;
+    this.admission.drain();
     for (const node of [...this.started].reverse()) {
       const remaining = Math.max(deadline - Date.now(), 100);
       const timedOut = await withTimeout(node.component.shutdown(), remaining).catch((error: unknown) => {

@@ -145,11 +145,27 @@ function validateRoot(root: MapNode, file: string, registry: FactoryRegistry, co
     return config;
   }
   const service = serviceSchema.parse(serviceNode, context) as Infer<typeof serviceSchema> | undefined;
-  if (!service) return config;
+  if (!service) {
+    validatePipelinesAlone(serviceNode, config, context);
+    return config;
+  }
   const { pipelines, ...settings } = service;
   config.service = mergeDefaults(defaultServiceSettings(), settings);
   validatePipelines(serviceNode, pipelines ?? {}, config, context);
   return config;
+}
+
+/**
+ * Checks the pipelines when another part of the service section is invalid, so that an unknown
+ * key there does not hide references to components that are not configured. Their own schema
+ * errors were reported with the section's, so this parse reports only into a scratch context.
+ */
+function validatePipelinesAlone(serviceNode: ConfigNode, config: ServiceConfig, context: ParseContext): void {
+  const pipelinesNode = serviceNode.kind === 'map' ? serviceNode.entries.get('pipelines') : undefined;
+  if (!pipelinesNode) return;
+  const scratch = new ParseContext();
+  const pipelines = record(pipelineSchema).parse(pipelinesNode, scratch) as Record<string, PipelineEntry> | undefined;
+  if (pipelines && scratch.issues.length === 0) validatePipelines(serviceNode, pipelines, config, context);
 }
 
 const COMPONENT_ID = /^([a-z][a-z0-9_]*)(?:\/([^\s/]+))?$/;

@@ -64,7 +64,7 @@ class MemoryLimiterProcessor implements Processor {
 
   async consume(batch: Batch): Promise<void> {
     const { settings } = this;
-    if (settings.shared.limiter.refusing) {
+    if (settings.shared.limiter.refusing && !settings.admission.draining) {
       this.refused.add({ processor: settings.id, signal: batch.signal }, batch.itemCount);
       const error: WatchpostError & { retryAfterSeconds?: number } = retryableError('WP_ERR_RECEIVER_OVERLOADED', `refusing data: memory is above the soft limit of the ${settings.id} processor; retry later`);
       error.retryAfterSeconds = settings.shared.retryAfterSeconds;

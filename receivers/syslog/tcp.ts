@@ -250,6 +250,8 @@ export class TcpListener {
     socket.setNoDelay(true);
     const connection = new SyslogConnection(socket, this.options, this.transport);
     this.connections.add(connection);
-    socket.on('close', () => this.connections.delete(connection));
+    // A connection the sender closed may still hold batches waiting for admission. Shutdown
+    // waits for the connections in the set, so this one stays there until they are delivered.
+    socket.on('close', () => void connection.drained().then(() => this.connections.delete(connection)));
   }
 }

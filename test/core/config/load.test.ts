@@ -50,6 +50,28 @@ describe('config loading', () => {
     expect(issues[0].line).toBe(11);
   });
 
+  it('reports pipeline references beside other service errors', () => {
+    const text = [
+      'receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:4318 } } } }',
+      'exporters: { debug: {} }',
+      'service:',
+      '  pipelines:',
+      '    traces: { receivers: [otlp, nothere], exporters: [debug] }',
+      '  bogus: 1',
+    ].join('\n');
+    let issues: ConfigIssue[] = [];
+    try {
+      loadConfigText(text, 'inline.yaml', registry, {});
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues = error.issues;
+    }
+    expect(issues.map((issue) => [issue.code, issue.path, issue.line])).toEqual([
+      ['WP_ERR_CONFIG_MISSING_REFERENCE', 'service.pipelines.traces.receivers[1]', 5],
+      ['WP_ERR_CONFIG_UNKNOWN_KEY', 'service.bogus', 6],
+    ]);
+  });
+
   it('reports a malformed component id', () => {
     const issues = issuesOf('bad_id.yaml');
     expect(issues).toHaveLength(1);
