@@ -52,6 +52,8 @@ export class RefusalLog {
   private pending = new Map<string, number>();
   private lastLogAt = 0;
   private lastMessage = '';
+  /** Logs refusals held back by the interval once it ends, even when no other refusal follows. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly receiver: string, private readonly logger: Logger, registry: MetricsRegistry) {
     this.counter = registry.counter('watchpost_receiver_refused_requests_total', 'Requests a receiver answered with an error, by protocol and reason.');
@@ -63,11 +65,18 @@ export class RefusalLog {
     const key = `${protocol}/${reason}`;
     this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
     this.lastMessage = truncateMessage(message);
-    if (Date.now() - this.lastLogAt >= LOG_INTERVAL_MS) this.flush();
+    const sinceLog = Date.now() - this.lastLogAt;
+    if (sinceLog >= LOG_INTERVAL_MS) this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), LOG_INTERVAL_MS - sinceLog);
+      this.timer.unref();
+    }
   }
 
   /** Logs the refusals not yet logged; called at shutdown too. */
   flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.pending.size === 0) return;
     this.logger.warn({ refused: Object.fromEntries(this.pending), last_error: this.lastMessage }, 'refused OTLP requests');
     this.pending = new Map();
