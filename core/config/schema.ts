@@ -143,16 +143,20 @@ export function endpoint(): Schema<string> {
   });
 }
 
-/** An http:// or https:// URL. */
+/**
+ * An http:// or https:// URL. Errors do not repeat the value: URLs such as Slack's incoming
+ * webhooks carry their secret in the path, and others may hold credentials.
+ */
 export function url(): Schema<string> {
   return string({
     check: (text) => {
+      let parsed: URL;
       try {
-        const parsed = new URL(text);
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `must be an http or https URL, got ${JSON.stringify(text)}`;
+        parsed = new URL(text);
       } catch {
-        return `must be an http or https URL, got ${JSON.stringify(text)}`;
+        return 'must be an http or https URL, got a value that is not a URL (not shown, since URLs may contain secrets)';
       }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `must be an http or https URL, got a URL with the scheme ${JSON.stringify(parsed.protocol.slice(0, -1))}`;
       return undefined;
     },
   });

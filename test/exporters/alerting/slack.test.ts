@@ -3,6 +3,7 @@ import { slackExporterFactory } from '../../../exporters/alerting/slack/factory.
 import { HttpSink } from '../../helpers/http-sink.js';
 import { waitFor } from '../../helpers/wait.js';
 import { ExporterHarness, findingsBatch, fixtureFindings } from '../harness.js';
+import { configErrors } from '../config-errors.js';
 
 type SlackPayload = { text: string; blocks: { type: string; text?: { type: string; text: string }; fields?: { text: string }[]; elements?: { text: string }[] }[] };
 
@@ -19,6 +20,16 @@ describe('slack exporter', () => {
   afterEach(async () => {
     await harness.close();
     await sink.stop();
+  });
+
+  it('keeps the webhook URL out of config errors', () => {
+    const secretPath = '/services/T0SECRET/B0SECRET/XSECRETTOKEN';
+    for (const value of [`ftp://127.0.0.1:9${secretPath}`, `127.0.0.1${secretPath}`]) {
+      const messages = configErrors('slack', `    webhook_url: "${value}"`);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(/^must be an http or https URL/);
+      expect(messages[0]).not.toContain('SECRET');
+    }
   });
 
   it('posts text and blocks to the incoming webhook', async () => {
