@@ -94,7 +94,7 @@ export class Enforcer {
         this.skipped.add({ exporter: this.options.id, reason: 'already_banned' });
         continue;
       }
-      const { decision, evicted } = await store.add(result.decision);
+      const { decision, evicted } = await store.add(result.decision, Date.parse(finding.time));
       made.push(decision);
       created++;
       this.made.add({ exporter: this.options.id, scope: decision.scope, dry_run: String(decision.dry_run) });

@@ -79,6 +79,8 @@ export interface OffenseHistory {
   count: number;
   /** When the last ban was made, in milliseconds since the epoch. */
   last_at: number;
+  /** Event time of the finding behind the last ban; absent in history saved by older versions. */
+  event_at?: number;
 }
 
 /** Why a finding led to no decision, for the `watchpost_enforcement_skipped_total` metric. */
@@ -115,7 +117,10 @@ export class EnforcementPolicy {
     const target = this.target(finding);
     if ('skipped' in target) return target;
     const previous = history(target.scope, target.value);
-    const offenses = previous && now - previous.last_at <= this.config.repeat_window ? previous.count : 0;
+    let offenses = previous && now - previous.last_at <= this.config.repeat_window ? previous.count : 0;
+    // A finding from events no later than those behind the last ban, such as a second rule that
+    // matched the same request, is part of that offense, not a repeat.
+    if (offenses > 0 && previous?.event_at !== undefined && Date.parse(finding.time) <= previous.event_at) offenses--;
     const base = finding.action?.duration_seconds ? finding.action.duration_seconds * 1000 : this.config.ban_duration;
     const length = Math.min(base * this.config.repeat_multiplier ** offenses, this.config.max_duration);
     return {

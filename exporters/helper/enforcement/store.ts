@@ -63,13 +63,14 @@ export class DecisionStore {
    * expired, because the value stays banned and a bouncer that received the removal could unban
    * it. Returns the stored decision and the decisions expired early to stay within `maxActive`.
    */
-  async add(proposal: Omit<Decision, 'id'>): Promise<{ decision: Decision; replaced?: Decision; evicted: Decision[] }> {
+  async add(proposal: Omit<Decision, 'id'>, eventAt?: number): Promise<{ decision: Decision; replaced?: Decision; evicted: Decision[] }> {
     const decision: Decision = { ...proposal, id: this.nextId++ };
     const key = decisionKey(decision.scope, decision.value);
     const replaced = this.active.get(key);
     this.active.set(key, decision);
     this.writes.push(this.activeDb.put(key, decision));
-    const history = { count: decision.offense, last_at: Date.parse(decision.created_at) };
+    const history: OffenseHistory = { count: decision.offense, last_at: Date.parse(decision.created_at) };
+    if (eventAt !== undefined && Number.isFinite(eventAt)) history.event_at = eventAt;
     // lmdb makes a write readable only once it commits, so the next finding for the same value reads the pending offense.
     this.pendingHistory.set(key, history);
     this.writes.push(this.historyDb.put(key, history).finally(() => {

@@ -50,6 +50,19 @@ describe('EnforcementPolicy', () => {
     expect('decision' in third && third.decision.duration_seconds).toBe(10_800);
   });
 
+  it('counts findings from the same events as one offense', () => {
+    const finding = fixtureFindings()[0];
+    const eventAt = Date.parse(finding.time);
+
+    const sameRequest = decide(policy(), finding, { count: 1, last_at: NOW - 10, event_at: eventAt });
+    const laterRequest = decide(policy(), finding, { count: 1, last_at: NOW - 10, event_at: eventAt - 1000 });
+
+    expect('decision' in sameRequest && sameRequest.decision.offense).toBe(1);
+    expect('decision' in sameRequest && sameRequest.decision.duration_seconds).toBe(3600);
+    expect('decision' in laterRequest && laterRequest.decision.offense).toBe(2);
+    expect('decision' in laterRequest && laterRequest.decision.duration_seconds).toBe(7200);
+  });
+
   it('forgets offenses older than repeat_window', () => {
     const result = decide(policy(), fixtureFindings()[0], { count: 3, last_at: NOW - 2 * 86_400_000 });
 
