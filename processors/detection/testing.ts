@@ -124,7 +124,7 @@ export function runRuleTests(set: RuleSet, options: Partial<DetectionStageOption
         report.lines.push(`ok    ${rule.id}: ${test.name}`);
       } else {
         report.failed++;
-        report.lines.push(`FAIL  ${rule.id}: ${test.name}: ${problem} (${rule.source.file}:${rule.source.line})`);
+        report.lines.push(`FAIL  ${rule.id}: ${test.name}: ${problem} (${rule.source.file}:${test.line ?? rule.source.line})`);
       }
     }
   }

@@ -53,9 +53,22 @@ export function findAuthorizationCredentials(text: string, ranges: Range[]): voi
     while (start < text.length && (text[start] === ' ' || text[start] === '\t')) start++;
     let end = start;
     while (end < text.length && isTokenChar(text.charCodeAt(end))) end++;
-    if (end - start >= 8) ranges.push({ start, end, kind: 'bearer' });
+    if (end > start && (end - start >= 8 || !isLettersOnly(text, start, end))) ranges.push({ start, end, kind: 'bearer' });
     i = end;
   }
+}
+
+/**
+ * Reports whether text[start, end) contains ASCII letters only. A short word of letters after
+ * "basic" or "bearer" is prose ("basic auth", "bearer token"), while short credentials such as
+ * `abc123` have a digit or a symbol.
+ */
+function isLettersOnly(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = lower(text.charCodeAt(i));
+    if (code < 0x61 || code > 0x7a) return false;
+  }
+  return true;
 }
 
 /** JSON Web Tokens: `eyJ…` header, a dot, a payload, a dot and a signature that may be empty (alg none). */

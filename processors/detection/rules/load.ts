@@ -78,7 +78,8 @@ const fileSchema = object({
 /** Rule problems, each naming the file and line, as config errors do. */
 export class RuleLoadError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
-    super(`invalid detection rules:\n${issues.map((issue) => `  ${issue.path}: ${issue.message} (${issue.file}:${issue.line})`).join('\n')}`);
+    // Line 0 means the issue concerns the whole file, such as a file that does not exist.
+    super(`invalid detection rules:\n${issues.map((issue) => `  ${issue.path}: ${issue.message} (${issue.file}${issue.line > 0 ? `:${issue.line}` : ''})`).join('\n')}`);
     this.name = 'RuleLoadError';
   }
 }
@@ -155,12 +156,14 @@ function parseRule(node: ConfigNode, file: string, set: RuleSet, context: ParseC
   const groupNode = node.entries.get('group_by');
   for (const [index, field] of groupBy.entries()) checkKeyField(field, groupNode?.kind === 'seq' ? groupNode.items[index] : node, context);
   const trigger = parseTrigger(parsed, node, set, context);
-  const tests = (parsed.tests ?? []).map((test): RuleTest => ({
+  const testsNode = node.entries.get('tests');
+  const tests = (parsed.tests ?? []).map((test, index): RuleTest => ({
     name: test.name as string,
     events: test.events as Record<string, unknown>[],
     expect_findings: test.expect_findings as number,
     expect: test.expect as Record<string, unknown> | undefined,
     openapi: test.openapi,
+    line: testsNode?.kind === 'seq' ? testsNode.items[index]?.line : undefined,
   }));
   if (!when || !trigger || context.issues.length > before) return undefined;
   return {

@@ -139,6 +139,8 @@ export interface RuleTest {
   expect?: Record<string, unknown>;
   /** An OpenAPI document for this test, inline, for rules using `api_spec`. */
   openapi?: unknown;
+  /** The test's line in the rule file, for messages. */
+  line?: number;
 }
 
 /** Everything the rule files define: rules, plus the named lists and macros conditions refer to. */

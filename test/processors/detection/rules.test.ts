@@ -56,13 +56,13 @@ describe('default rule pack', () => {
     }
   });
 
-  it('reports a failing rule test with its file and line', () => {
+  it('reports a failing rule test with its file and the test line', () => {
     const set = loadRules([join(FIXTURES, 'failing_test.yaml')]);
 
     const report = runRuleTests(set);
 
     expect(report.failed).toBe(1);
-    expect(report.lines[0]).toMatch(/^FAIL {2}sqli-copy: a harmless value: expected 0 finding\(s\), got 1 \(.*failing_test\.yaml:3\)$/);
+    expect(report.lines[0]).toMatch(/^FAIL {2}sqli-copy: a harmless value: expected 0 finding\(s\), got 1 \(.*failing_test\.yaml:8\)$/);
   });
 
   it('checks expected finding fields', () => {
