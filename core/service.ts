@@ -118,6 +118,16 @@ export class Service {
       const failing = [...this.statuses.values()].some((entry) => entry.status === 'failing');
       sendJson(response, failing ? 503 : 200, { status: failing ? 'unhealthy' : 'ok', components });
     });
+    // Readiness, unlike liveness, also turns 503 while receivers refuse data (memory_limiter), so
+    // a load balancer sends traffic elsewhere instead of restarting a daemon that works as meant.
+    this.admin.route('GET', '/readyz', (_request, response) => {
+      const refusal = this.admission.refusal;
+      const failing = [...this.statuses].filter(([, entry]) => entry.status === 'failing').map(([id]) => id);
+      if (refusal) sendJson(response, 503, { status: 'refusing', reason: refusal.reason });
+      else if (failing.length > 0) sendJson(response, 503, { status: 'unhealthy', failing });
+      else if (this.admission.draining) sendJson(response, 503, { status: 'stopping' });
+      else sendJson(response, 200, { status: 'ready' });
+    });
   }
 }
 

@@ -6,7 +6,7 @@ import { splitHostPort } from '../net.js';
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void | Promise<void>;
 
 /**
- * The admin HTTP endpoint: `/healthz`, `/metrics`, and routes that components add (the
+ * The admin HTTP endpoint: `/healthz`, `/readyz`, `/metrics`, and routes that components add (the
  * decisions API, the API inventory). It listens on 127.0.0.1:8888 unless configured otherwise.
  */
 export class AdminServer {
