@@ -43,6 +43,8 @@ export interface OtlpHttpConfig {
   endpoint: string;
   /** Largest request body accepted, in bytes, after decompression; larger ones get 413. Default 20 MiB. */
   max_request_body_size: number;
+  /** Request body bytes held at once across concurrent requests, from reading until the pipeline took them; past it new data gets 503. Default 64 MiB. */
+  max_inflight_bytes: number;
   /** Path of the traces endpoint; default /v1/traces. */
   traces_url_path: string;
   /** Path of the logs endpoint; default /v1/logs. */
@@ -75,6 +77,7 @@ export function defaultHttpConfig(): OtlpHttpConfig {
   return {
     endpoint: '127.0.0.1:4318',
     max_request_body_size: 20 * 1024 * 1024,
+    max_inflight_bytes: 64 * 1024 * 1024,
     traces_url_path: '/v1/traces',
     logs_url_path: '/v1/logs',
     metrics_url_path: '/v1/metrics',
@@ -118,6 +121,7 @@ export const schema = object({
     http: object({
       endpoint: endpoint(),
       max_request_body_size: integer({ min: 1 }),
+      max_inflight_bytes: integer({ min: 1 }),
       traces_url_path: urlPath(),
       logs_url_path: urlPath(),
       metrics_url_path: urlPath(),
@@ -151,6 +155,9 @@ export function validateConfig(config: OtlpReceiverConfig, report: (message: str
   if (http) {
     const paths = [http.traces_url_path, http.logs_url_path, http.metrics_url_path];
     if (new Set(paths).size !== paths.length) report(`traces_url_path, logs_url_path and metrics_url_path must differ, got ${paths.join(', ')}`, 'protocols.http');
+    if (http.max_inflight_bytes < http.max_request_body_size) {
+      report(`max_inflight_bytes (${http.max_inflight_bytes}) must be at least max_request_body_size (${http.max_request_body_size}), or a request of the largest size could never be read`, 'protocols.http.max_inflight_bytes');
+    }
   }
   for (const [name, protocol] of [['grpc', grpc], ['http', http]] as const) {
     const tls = protocol?.tls;

@@ -13,6 +13,7 @@ import type { OtlpHttpConfig } from './config.js';
 import { classifyExportError, type ExportFailure } from './refusal.js';
 import { readServerTls } from './tls.js';
 import { RPC_CODE, type OtlpServerOptions } from './shared.js';
+import { InflightBudget, type Reservation } from './inflight.js';
 
 type Encoding = 'protobuf' | 'json';
 
@@ -51,6 +52,7 @@ const FAILURE_ANSWERS: Record<ExportFailure['kind'], { status: number; rpcCode: 
 export class OtlpHttpServer {
   private server: Server | undefined;
   private readonly routes: Map<string, TelemetrySignal>;
+  private readonly inflight: InflightBudget;
   private readonly bearer: BearerTokenCheck | undefined;
 
   constructor(private readonly options: OtlpServerOptions & { config: OtlpHttpConfig }) {
@@ -61,6 +63,7 @@ export class OtlpHttpServer {
       [config.metrics_url_path, 'metrics'],
     ]);
     this.bearer = bearerTokenCheck(config.auth);
+    this.inflight = new InflightBudget(config.max_inflight_bytes);
   }
 
   async start(): Promise<void> {
@@ -105,6 +108,7 @@ export class OtlpHttpServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const bodyEncoding = contentEncoding(request.headers['content-type']);
     const encoding: Encoding = bodyEncoding ?? 'json';
+    const reservation = this.inflight.reservation();
     try {
       const signal = this.route(request);
       this.authorize(request);
@@ -113,7 +117,7 @@ export class OtlpHttpServer {
       if (!bodyEncoding) {
         throw new HttpError(415, RPC_CODE.INVALID_ARGUMENT, 'unsupported_media_type', `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`);
       }
-      const body = await readBody(request, this.options.config.max_request_body_size);
+      const body = await readBody(request, this.options.config.max_request_body_size, this.inflight, reservation);
       const payload: IngestPayload = bodyEncoding === 'protobuf'
         ? { kind: 'otlp_protobuf', bytes: body }
         : { kind: 'otlp_json', text: body.toString('utf8') };
@@ -127,6 +131,8 @@ export class OtlpHttpServer {
       this.respond(response, 200, encoding, answer);
     } catch (error) {
       this.fail(request, response, encoding, error);
+    } finally {
+      reservation.release();
     }
   }
 
@@ -190,9 +196,12 @@ function contentEncoding(contentType: string | undefined): Encoding | undefined 
  * Reads the body, decompressing gzip or deflate, and stops at `limit` bytes of decompressed
  * data, so a small compressed body cannot expand without bound.
  */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(request: IncomingMessage, limit: number, budget: InflightBudget, reservation: Reservation): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(tooLarge(limit));
+  // A declared length is reserved whole before reading, so concurrent large requests are rejected
+  // while that is still cheap. A compressed or chunked body is reserved as it arrives.
+  if (declared > 0 && !reservation.cover(declared)) return Promise.reject(busy(budget));
   const contentEncodingHeader = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
   let stream: IncomingMessage | Gunzip | Inflate = request;
   if (contentEncodingHeader === 'gzip') stream = request.pipe(createGunzip());
@@ -205,7 +214,8 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
     let size = 0;
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
+      const overBudget = size <= limit && !reservation.cover(size);
+      if (size > limit || overBudget) {
         if (stream === request) {
           // Destroying the request would close the socket before the 413 is written. Unread
           // bytes are discarded instead; the response closes the connection.
@@ -215,7 +225,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
           stream.destroy();
           request.unpipe();
         }
-        reject(tooLarge(limit));
+        reject(overBudget ? busy(budget) : tooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -224,6 +234,10 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
     stream.on('error', (error: Error) => reject(new HttpError(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', `invalid ${contentEncodingHeader} body: ${error.message}`)));
     request.on('aborted', () => reject(new HttpError(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'the client closed the connection before the body ended')));
   });
+}
+
+function busy(budget: InflightBudget): HttpError {
+  return new HttpError(503, RPC_CODE.UNAVAILABLE, 'unavailable', `request bodies in progress use ${budget.bytes} of the ${budget.limit} bytes that max_inflight_bytes allows; retry later`, { 'retry-after': '1' });
 }
 
 function tooLarge(limit: number): HttpError {

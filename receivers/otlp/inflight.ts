@@ -1,0 +1,51 @@
+/**
+ * A budget of request body bytes that one listener keeps in memory at once, from reading a body
+ * until the pipeline took its data. It bounds what concurrent requests can add to memory between
+ * two memory_limiter checks, which look at the process as a whole.
+ */
+export class InflightBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes reserved now. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** Starts a request's reservation, empty until it covers bytes. */
+  reservation(): Reservation {
+    return new Reservation(this);
+  }
+
+  /** Takes bytes from the budget; false, taking nothing, when they do not fit. */
+  tryTake(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+/** The bytes reserved for one request; released when the response is sent. */
+export class Reservation {
+  private held = 0;
+
+  constructor(private readonly budget: InflightBudget) {}
+
+  /** Grows the reservation to `total` bytes; false when the budget cannot cover them. */
+  cover(total: number): boolean {
+    if (total <= this.held) return true;
+    if (!this.budget.tryTake(total - this.held)) return false;
+    this.held = total;
+    return true;
+  }
+
+  release(): void {
+    this.budget.give(this.held);
+    this.held = 0;
+  }
+}
