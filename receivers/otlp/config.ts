@@ -32,6 +32,8 @@ export interface OtlpGrpcConfig {
   max_recv_msg_size_mib: number;
   /** Concurrent calls per connection; 0 leaves it unlimited. Default 0. */
   max_concurrent_streams: number;
+  /** Message bytes held at once across calls, from receipt until the pipeline took them; past it a call gets UNAVAILABLE. Default 64 MiB. */
+  max_inflight_bytes: number;
   /** TLS for the listener; absent means plaintext. */
   tls?: ServerTlsConfig;
   /** Client authentication; absent means none. */
@@ -70,6 +72,7 @@ export function defaultGrpcConfig(): OtlpGrpcConfig {
     endpoint: '127.0.0.1:4317',
     max_recv_msg_size_mib: 4,
     max_concurrent_streams: 0,
+    max_inflight_bytes: 64 * 1024 * 1024,
   };
 }
 
@@ -115,6 +118,7 @@ export const schema = object({
       endpoint: endpoint(),
       max_recv_msg_size_mib: integer({ min: 1, max: 2047 }),
       max_concurrent_streams: integer({ min: 0 }),
+      max_inflight_bytes: integer({ min: 1 }),
       tls: tlsSchema(),
       auth: authSchema(),
     }),
@@ -158,6 +162,9 @@ export function validateConfig(config: OtlpReceiverConfig, report: (message: str
     if (http.max_inflight_bytes < http.max_request_body_size) {
       report(`max_inflight_bytes (${http.max_inflight_bytes}) must be at least max_request_body_size (${http.max_request_body_size}), or a request of the largest size could never be read`, 'protocols.http.max_inflight_bytes');
     }
+  }
+  if (grpc && grpc.max_inflight_bytes < grpc.max_recv_msg_size_mib * 1024 * 1024) {
+    report(`max_inflight_bytes (${grpc.max_inflight_bytes}) must be at least max_recv_msg_size_mib in bytes (${grpc.max_recv_msg_size_mib * 1024 * 1024}), or a message of the largest size could never be taken`, 'protocols.grpc.max_inflight_bytes');
   }
   for (const [name, protocol] of [['grpc', grpc], ['http', http]] as const) {
     const tls = protocol?.tls;

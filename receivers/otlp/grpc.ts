@@ -11,6 +11,7 @@ import type { OtlpGrpcConfig } from './config.js';
 import { classifyExportError } from './refusal.js';
 import { GrpcServerTlsCredentials, readServerTls } from './tls.js';
 import type { OtlpServerOptions } from './shared.js';
+import { InflightBudget } from './inflight.js';
 
 /** How long shutdown waits for calls in progress before it closes their connections, in milliseconds. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -64,9 +65,11 @@ export class OtlpGrpcServer {
   private server: Server | undefined;
   private port = 0;
   private readonly bearer: BearerTokenCheck | undefined;
+  private readonly inflight: InflightBudget;
 
   constructor(private readonly options: OtlpServerOptions & { config: OtlpGrpcConfig }) {
     this.bearer = bearerTokenCheck(options.config.auth);
+    this.inflight = new InflightBudget(options.config.max_inflight_bytes);
   }
 
   async start(): Promise<void> {
@@ -121,9 +124,14 @@ export class OtlpGrpcServer {
   }
 
   private async export(signal: TelemetrySignal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+    const reservation = this.inflight.reservation();
     try {
       this.authorize(call.metadata);
       this.options.admission.check();
+      // grpc-js has read the message already; the budget bounds how many wait for the pipeline.
+      if (!reservation.cover(call.request.length)) {
+        throw new GrpcRefusal(GrpcStatus.UNAVAILABLE, `requests in progress use ${this.inflight.bytes} of the ${this.inflight.limit} bytes that max_inflight_bytes allows; retry later`, 'unavailable', 1);
+      }
       const outcome = await ingest(this.options.pool, this.options.metrics, this.options.consumers[signal]!, signal, { kind: 'otlp_protobuf', bytes: call.request }, {
         receiver: this.options.id,
         peerAddress: peerAddress(call.getPeer()),
@@ -133,6 +141,8 @@ export class OtlpGrpcServer {
       const refusal = error instanceof GrpcRefusal ? error : toGrpcRefusal(error);
       this.options.refusals.record('grpc', refusal.reason, refusal.details);
       callback(refusal);
+    } finally {
+      reservation.release();
     }
   }
 

@@ -36,9 +36,10 @@ describe('otlp receiver config', () => {
   it('fills in the defaults of each protocol', () => {
     const protocols = resolveProtocols(receiverConfig('    protocols:\n      grpc:\n      http:'));
 
-    expect(protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, max_concurrent_streams: 0, tls: undefined, auth: undefined });
+    expect(protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, max_concurrent_streams: 0, max_inflight_bytes: 64 * 1024 * 1024, tls: undefined, auth: undefined });
     expect(protocols.http?.endpoint).toBe('127.0.0.1:4318');
     expect(protocols.http?.max_request_body_size).toBe(20 * 1024 * 1024);
+    expect(protocols.http?.max_inflight_bytes).toBe(64 * 1024 * 1024);
   });
 
   it('fills in the defaults of tls and auth', () => {

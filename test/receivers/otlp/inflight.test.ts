@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDirectory } from '../../helpers/tmp.js';
 import { httpSend, InProcessWatchpost } from '../../helpers/otlp.js';
 import { span, tracesProtobuf } from './payloads.js';
+import { InflightBudget } from '../../../receivers/otlp/inflight.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 
@@ -69,5 +70,39 @@ service:
   pipelines:
     traces: { receivers: [otlp], exporters: [debug] }
 `)).rejects.toThrow(/max_inflight_bytes \(1000\) must be at least max_request_body_size \(65536\)/);
+  });
+
+  it('rejects a gRPC budget below the message limit', async () => {
+    await expect(InProcessWatchpost.start(`
+receivers:
+  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 4, max_inflight_bytes: 1048576 } } }
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces: { receivers: [otlp], exporters: [debug] }
+`)).rejects.toThrow(/max_inflight_bytes \(1048576\) must be at least max_recv_msg_size_mib in bytes \(4194304\)/);
+  });
+});
+
+describe('in-flight byte budget', () => {
+  it('grows reservations up to the limit and gives bytes back on release', () => {
+    const budget = new InflightBudget(100);
+    const first = budget.reservation();
+    const second = budget.reservation();
+
+    expect(first.cover(60)).toBe(true);
+    expect(first.cover(80)).toBe(true);
+    expect(budget.bytes).toBe(80);
+    expect(second.cover(30)).toBe(false);
+    expect(budget.bytes).toBe(80);
+    expect(second.cover(20)).toBe(true);
+
+    first.release();
+    first.release();
+    expect(budget.bytes).toBe(20);
+    expect(second.cover(100)).toBe(true);
+    second.release();
+    expect(budget.bytes).toBe(0);
   });
 });
