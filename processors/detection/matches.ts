@@ -29,6 +29,8 @@ export interface EventMatch {
   summary: string;
   /** Each detector's finding, such as `sqli: url.query:id: union select`. */
   details: string[];
+  /** The copy with evidence fields only that windows keep as a sample; made on first use. */
+  evidence?: EventMatch;
 }
 
 /** The matches of one export request, packed for the trip to the main thread. */
@@ -150,7 +152,7 @@ export function unpackMatches(packed: PackedMatches): EventMatch[] {
     const detailCount = data[at++];
     const details: string[] = [];
     for (let i = 0; i < detailCount; i++) details.push(strings[data[at++]]);
-    matches.push({ rules, marks, time, fields: values, summary, details });
+    matches.push({ rules, marks, time, fields: values, summary, details, evidence: undefined });
   }
   return matches;
 }

@@ -97,7 +97,6 @@ function keepSample(samples: EventMatch[], match: EventMatch): void {
 }
 
 const NO_NUMBERS: number[] = [];
-const evidenceCopies = new WeakMap<EventMatch, EventMatch>();
 
 /**
  * Returns a copy of the match with only what a finding's evidence shows: time, summary, details,
@@ -106,13 +105,13 @@ const evidenceCopies = new WeakMap<EventMatch, EventMatch>();
  * they were most of detection's memory. One copy per event serves every rule.
  */
 export function evidenceSample(match: EventMatch): EventMatch {
-  let copy = evidenceCopies.get(match);
-  if (copy) return copy;
+  if (match.evidence) return match.evidence;
   const fields: Record<string, string | number> = {};
   if (match.fields.trace_id !== undefined) fields.trace_id = match.fields.trace_id;
   if (match.fields.span_id !== undefined) fields.span_id = match.fields.span_id;
-  copy = { rules: NO_NUMBERS, marks: NO_NUMBERS, time: match.time, fields, summary: match.summary, details: match.details };
-  evidenceCopies.set(match, copy);
+  const copy: EventMatch = { rules: NO_NUMBERS, marks: NO_NUMBERS, time: match.time, fields, summary: match.summary, details: match.details };
+  // Kept on the event rather than in a WeakMap, whose entries cost every garbage collection.
+  match.evidence = copy;
   return copy;
 }
 
