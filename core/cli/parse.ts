@@ -3,9 +3,7 @@ import { silentLogger } from '../logger.js';
 import { WorkerPool } from '../pool/pool.js';
 import { decodeRequest, type ExportLogsServiceRequest } from '../otlp/codec.js';
 import { toOtlpJson } from '../otlp/json.js';
-import { chooseParser, lineChunks, writeBounded, type ParserChoice } from './input.js';
-
-const CHUNK_LINES = 2000;
+import { CHUNK_BYTES, chooseParser, textChunks, writeBounded, type ParserChoice } from './input.js';
 
 interface OtlpJsonLogs {
   resourceLogs?: { scopeLogs?: { logRecords?: unknown[] }[] }[];
@@ -20,8 +18,8 @@ export async function parseFiles(registry: FactoryRegistry, choice: ParserChoice
   const pool = new WorkerPool({ threads: 1, maxQueue: 0, stages: [], parsers: [parser], modules: [parser.module], logger: silentLogger() });
   const counts = { records: 0, failed: 0 };
   try {
-    for await (const { file, lines } of lineChunks(files, CHUNK_LINES)) {
-      const result = await pool.ingest({ signal: 'logs', payload: { kind: 'lines', parser: 'parse', lines, context: { observedMs: Date.now(), attributes: { 'log.file.path': file } } }, stages: [] });
+    for await (const { file, bytes } of textChunks(files, CHUNK_BYTES)) {
+      const result = await pool.ingest({ signal: 'logs', payload: { kind: 'text', parser: 'parse', bytes, context: { observedMs: Date.now(), attributes: { 'log.file.path': file } } }, stages: [] });
       counts.failed += result.parseFailures;
       if (!result.bytes) continue;
       const json = toOtlpJson('logs', decodeRequest('logs', result.bytes) as ExportLogsServiceRequest) as OtlpJsonLogs;

@@ -13,7 +13,7 @@ import { MetricsRegistry, PipelineMetrics } from '../telemetry/metrics.js';
 import { AdminServer } from '../admin/server.js';
 import { Admission } from '../admission.js';
 import { FindingsBus } from '../findings-bus.js';
-import { chooseParser, textChunks, totalBytes, writeBounded, type ParserChoice } from './input.js';
+import { CHUNK_BYTES, chooseParser, textChunks, totalBytes, writeBounded, type ParserChoice } from './input.js';
 
 export { knownFormats } from './input.js';
 
@@ -37,9 +37,6 @@ export interface ReplaySummary {
   findings: Record<string, number>;
   seconds: number;
 }
-
-/** Bytes read per chunk of lines sent to a worker: about 1,300 lines of a typical access log. */
-const CHUNK_BYTES = 256 * 1024;
 
 interface ReplayProcessor {
   id: string;

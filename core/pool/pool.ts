@@ -31,7 +31,7 @@ export type IngestPayload =
   | { kind: 'otlp_protobuf'; bytes: Uint8Array }
   | { kind: 'otlp_json'; text: string }
   | { kind: 'lines'; parser: string; lines: string[]; context: LineContext }
-  /** UTF-8 text of whole lines, split in the worker; for bulk reads such as `watchpost replay`. */
+  /** UTF-8 text of whole lines, split in the worker; for bulk reads such as `watchpost replay` and `parse`. */
   | { kind: 'text'; parser: string; bytes: Uint8Array; context: LineContext }
   | { kind: 'frames'; parser: string; frames: Frames; context: LineContext };
 

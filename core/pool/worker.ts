@@ -122,14 +122,8 @@ function payloadFormat(task: IngestTask): string {
   return task.payload.kind === 'otlp_json' ? 'OTLP/JSON' : 'OTLP/protobuf';
 }
 
-/** Runs the line or frame parser a payload names; for text, also reports the lines it held. */
+/** Runs the line or frame parser a payload names; for text, also reports how many lines it had. */
 function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 'text' | 'frames' }>): LineParseResult & { lines?: number } {
-  if (payload.kind === 'text') {
-    const parser = parsers.get(payload.parser);
-    if (!parser) throw new Error(`no parser "${payload.parser}" is set up in the worker pool`);
-    const lines = splitLines(payload.bytes);
-    return { ...parser(lines, payload.context), lines: lines.length };
-  }
   if (payload.kind === 'frames') {
     const parser = frameParsers.get(payload.parser);
     if (!parser) throw new Error(`no frame parser "${payload.parser}" is set up in the worker pool`);
@@ -137,7 +131,9 @@ function parsePayload(payload: Extract<IngestTask['payload'], { kind: 'lines' | 
   }
   const parser = parsers.get(payload.parser);
   if (!parser) throw new Error(`no parser "${payload.parser}" is set up in the worker pool`);
-  return parser(payload.lines, payload.context);
+  if (payload.kind === 'lines') return parser(payload.lines, payload.context);
+  const lines = splitLines(payload.bytes);
+  return { ...parser(lines, payload.context), lines: lines.length };
 }
 
 function decodeMessage(task: IngestTask, error: unknown): string {
