@@ -130,7 +130,7 @@ export class OtlpGrpcServer {
       this.options.admission.check();
       // grpc-js has read the message already; the budget bounds how many wait for the pipeline.
       if (!reservation.cover(call.request.length)) {
-        throw new GrpcRefusal(GrpcStatus.UNAVAILABLE, `requests in progress use ${this.inflight.bytes} of the ${this.inflight.limit} bytes that max_inflight_bytes allows; retry later`, 'unavailable', 1);
+        throw new GrpcRefusal(GrpcStatus.UNAVAILABLE, this.inflight.exhaustedMessage(), 'unavailable', 1);
       }
       const outcome = await ingest(this.options.pool, this.options.metrics, this.options.consumers[signal]!, signal, { kind: 'otlp_protobuf', bytes: call.request }, {
         receiver: this.options.id,

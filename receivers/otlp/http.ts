@@ -117,7 +117,7 @@ export class OtlpHttpServer {
       if (!bodyEncoding) {
         throw new HttpError(415, RPC_CODE.INVALID_ARGUMENT, 'unsupported_media_type', `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`);
       }
-      const body = await readBody(request, this.options.config.max_request_body_size, this.inflight, reservation);
+      const body = await readBody(request, this.options.config.max_request_body_size, reservation);
       const payload: IngestPayload = bodyEncoding === 'protobuf'
         ? { kind: 'otlp_protobuf', bytes: body }
         : { kind: 'otlp_json', text: body.toString('utf8') };
@@ -196,12 +196,12 @@ function contentEncoding(contentType: string | undefined): Encoding | undefined 
  * Reads the body, decompressing gzip or deflate, and stops at `limit` bytes of decompressed
  * data, so a small compressed body cannot expand without bound.
  */
-function readBody(request: IncomingMessage, limit: number, budget: InflightBudget, reservation: Reservation): Promise<Buffer> {
+function readBody(request: IncomingMessage, limit: number, reservation: Reservation): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   // A declared length is reserved whole before reading, so concurrent large requests are rejected
   // while that is still cheap. A compressed or chunked body is reserved as it arrives.
-  if (declared > 0 && !reservation.cover(declared)) return Promise.reject(busy(budget));
+  if (declared > 0 && !reservation.cover(declared)) return Promise.reject(busy(reservation));
   const contentEncodingHeader = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
   let stream: IncomingMessage | Gunzip | Inflate = request;
   if (contentEncodingHeader === 'gzip') stream = request.pipe(createGunzip());
@@ -225,7 +225,7 @@ function readBody(request: IncomingMessage, limit: number, budget: InflightBudge
           stream.destroy();
           request.unpipe();
         }
-        reject(overBudget ? busy(budget) : tooLarge(limit));
+        reject(overBudget ? busy(reservation) : tooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -236,8 +236,8 @@ function readBody(request: IncomingMessage, limit: number, budget: InflightBudge
   });
 }
 
-function busy(budget: InflightBudget): HttpError {
-  return new HttpError(503, RPC_CODE.UNAVAILABLE, 'unavailable', `request bodies in progress use ${budget.bytes} of the ${budget.limit} bytes that max_inflight_bytes allows; retry later`, { 'retry-after': '1' });
+function busy(reservation: Reservation): HttpError {
+  return new HttpError(503, RPC_CODE.UNAVAILABLE, 'unavailable', reservation.budget.exhaustedMessage(), { 'retry-after': '1' });
 }
 
 function tooLarge(limit: number): HttpError {

@@ -28,13 +28,18 @@ export class InflightBudget {
   give(bytes: number): void {
     this.used -= bytes;
   }
+
+  /** The error message for a request the budget cannot take, with the current figures. */
+  exhaustedMessage(): string {
+    return `requests in progress use ${this.used} of the ${this.limit} bytes that max_inflight_bytes allows; retry later`;
+  }
 }
 
 /** The bytes reserved for one request; released when the response is sent. */
 export class Reservation {
   private held = 0;
 
-  constructor(private readonly budget: InflightBudget) {}
+  constructor(readonly budget: InflightBudget) {}
 
   /** Grows the reservation to `total` bytes; false when the budget cannot cover them. */
   cover(total: number): boolean {
