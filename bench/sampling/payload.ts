@@ -23,8 +23,8 @@ function id(bytes: number): Uint8Array {
 /**
  * A benign trace's client address: one of CLIENTS fixed-width IPv6 addresses in 2001:db8::/64,
  * written over the template's bytes for each trace. Real traffic at this rate comes from many
- * clients, each at a few requests a second at most; a few addresses sending hundreds of requests
- * a second would be rate abuse, and the security policy would rightly keep all their traces.
+ * clients, each at a few requests a second at most. A few addresses sending hundreds of requests
+ * a second would be rate abuse, so the security policy would rightly keep all their traces.
  */
 const ADDRESS_PREFIX = '2001:db8:0:0:0:0:';
 const ADDRESS_DIGITS = 8;

@@ -37,20 +37,20 @@ export class InflightBudget {
 
 /** The bytes reserved for one request; released when the response is sent. */
 export class Reservation {
-  private held = 0;
+  private reserved = 0;
 
   constructor(readonly budget: InflightBudget) {}
 
   /** Grows the reservation to `total` bytes; false when the budget cannot cover them. */
   cover(total: number): boolean {
-    if (total <= this.held) return true;
-    if (!this.budget.tryTake(total - this.held)) return false;
-    this.held = total;
+    if (total <= this.reserved) return true;
+    if (!this.budget.tryTake(total - this.reserved)) return false;
+    this.reserved = total;
     return true;
   }
 
   release(): void {
-    this.budget.give(this.held);
-    this.held = 0;
+    this.budget.give(this.reserved);
+    this.reserved = 0;
   }
 }

@@ -36,7 +36,7 @@ describe('text chunks for replay', () => {
     }
   });
 
-  it('keeps a last line without a line feed, and splits at CRLF and lone CR as readline does', async () => {
+  it('splits at CRLF, CR and file end', async () => {
     const file = join(directory, 'breaks.log');
     writeFileSync(file, 'first\r\nsecond\rthird\n\n\nfourth');
     expect((await linesOf(file, 4)).lines).toEqual(['first', 'second', 'third', 'fourth']);

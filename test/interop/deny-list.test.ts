@@ -80,7 +80,7 @@ http {
   });
 
   it('denies the banned addresses from the file it included', async () => {
-    // During a reload, old nginx workers may still answer a request or two with the old list.
+    // During a reload, old nginx workers may still respond to a request or two with the old list.
     await waitFor(async () => {
       for (let i = 0; i < 5; i++) if ((await statusFor(port, '203.0.113.7')) !== 403) return false;
       return true;

@@ -200,8 +200,7 @@ describe('detection engine', () => {
   it('keeps only evidence fields of window samples', () => {
     const { engine, findings } = engineFor([rule('count', { kind: 'count', window: 60_000, threshold: 3 })]);
     const events = [0, 1, 2].map((second) => match(second, { trace_id: `trace-${second}`, span_id: `span-${second}`, 'user_agent.original': 'sqlmap/1.7', 'url.path': `/x/${second}` }));
-    const held = events.slice(0, 2);
-    engine.process(held);
+    engine.process(events.slice(0, 2));
 
     const saved = engine.snapshot().rules[0].states[0][1] as { samples: EventMatch[] };
     expect(saved.samples).toHaveLength(2);

@@ -182,7 +182,7 @@ service:
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
       });
-      // The server closes the connection after answering, which may cut the upload short.
+      // The server closes the connection after its response, which may cut the upload short.
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
       });

@@ -42,17 +42,17 @@ service:
 `);
     const endpoint = watchpost.endpoint('http');
     const base = `http://${endpoint}`;
-    const held = await openRequest(endpoint, 60_000);
+    const unfinished = await openRequest(endpoint, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     const refused = await httpSend(`${base}/v1/traces`, { headers: PROTOBUF, body: Buffer.alloc(60_000) });
-    const small = await httpSend(`${base}/v1/traces`, { headers: PROTOBUF, body: tracesProtobuf([span('fits beside the held body')]) });
+    const small = await httpSend(`${base}/v1/traces`, { headers: PROTOBUF, body: tracesProtobuf([span('fits beside the unfinished body')]) });
 
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     expect(small.status).toBe(200);
 
-    held.destroy();
+    unfinished.destroy();
     await new Promise((resolve) => setTimeout(resolve, 100));
     // The same 60,000-byte body that was refused is read now; what it decodes to does not matter here.
     const large = await httpSend(`${base}/v1/traces`, { headers: PROTOBUF, body: Buffer.alloc(60_000) });
