@@ -10,7 +10,9 @@ import { pathToFileURL } from 'node:url';
  * policy plus 10% probabilistic), then with detection in front of them. Prints spans per second,
  * the daemon's CPU time per million spans, peak RSS and the share of attack traces kept.
  * usage: npm run bench:sampling [-- SECONDS [CONCURRENCY [SPANS_PER_SECOND]]]
- * (defaults 20 s, 16 connections, as fast as the daemon accepts)
+ * (defaults 20 s, 16 connections, as fast as the daemon accepts). The daemon runs from dist/, as
+ * `npm start` runs it; the npm script builds it first. BENCH_SOURCE=1 runs it from the
+ * TypeScript sources through tsx instead, which takes about 40 MiB more.
  */
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -98,7 +100,7 @@ async function sinkCounts(): Promise<{ spans: number; attack_traces: number; met
 async function measure(run: (typeof ALL_RUNS)[number], directory: string) {
   const file = join(directory, 'config.yaml');
   writeFileSync(file, run.config);
-  const daemon = spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench', 'sampling', 'daemon.ts'), file], { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] });
+  const daemon = spawn(process.execPath, process.env.BENCH_SOURCE ? ['--import', TSX, join(ROOT, 'bench', 'sampling', 'daemon.ts'), file] : [join(ROOT, 'dist', 'bench', 'sampling', 'daemon.js'), file], { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await waitForReady(daemon);
     await sleep(1000);
