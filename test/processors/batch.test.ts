@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { batchProcessorFactory } from '../../processors/batch/factory.js';
 import { Batcher, type FlushTrigger } from '../../processors/batch/batcher.js';
 import type { BatchConfig } from '../../processors/batch/config.js';
-import { encodeSpanGroups, groupSpansByTrace, splitRequest } from '../../processors/helper/otlp-wire.js';
+import { deflateRawSync } from 'node:zlib';
+import { DeflatedRequest, encodeSpanGroups, groupSpansByTrace, splitRequest } from '../../processors/helper/otlp-wire.js';
 import { FindingsBatch, OtlpBatch } from '../../core/data/batch.js';
 import { countItems, decodeRequest, encodeRequest, type ExportMetricsServiceRequest, type ExportTraceServiceRequest } from '../../core/otlp/codec.js';
 import { retryableError, WatchpostError } from '../../core/errors.js';
@@ -166,6 +167,22 @@ describe('OTLP wire split', () => {
     const names = (trace: string) => (decodeRequest('traces', encodeSpanGroups(groups.get(trace) ?? [])) as ExportTraceServiceRequest).resourceSpans?.map((resource) => [stringAttribute(resource.resource?.attributes, 'service.name'), resource.scopeSpans?.[0].spans?.map((entry) => entry.name)]);
     expect(names(a)).toEqual([['x', ['a1', 'a2', 'a3']]]);
     expect(names(b)).toEqual([['x', ['b1']], ['y', ['b2']]]);
+  });
+
+  it('encodes groups held deflated as it encodes them from the bytes', () => {
+    const a = 'aa'.repeat(16);
+    const b = 'bb'.repeat(16);
+    const bytes = encodeRequest('traces', traces({ x: [span({ traceId: a, name: 'a1' }), span({ traceId: b, name: 'b1' }), span({ traceId: a, name: 'a2' })], y: [span({ traceId: b, name: 'b2' })] }));
+    const groups = groupSpansByTrace(bytes);
+    const plain = Buffer.from(encodeSpanGroups([...groups.values()].flat()));
+
+    const held = new DeflatedRequest(deflateRawSync(bytes));
+    for (const group of [...groups.values()].flat()) group.source = held;
+
+    expect(held.heldBytes).toBeLessThan(bytes.length);
+    expect(Buffer.from(encodeSpanGroups([...groups.values()].flat())).equals(plain)).toBe(true);
+    held.close();
+    expect(Buffer.from(encodeSpanGroups(groups.get(b) ?? [])).equals(Buffer.from(encodeSpanGroups(groupSpansByTrace(bytes).get(b) ?? [])))).toBe(true);
   });
 
   it('keeps a request within the limits whole', () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
 import { TraceBuffer, type Decision } from '../../processors/sampling/tail_sampling/buffer.js';
 import { compilePolicies, probabilisticThreshold } from '../../processors/sampling/tail_sampling/policies.js';
@@ -8,7 +8,7 @@ import type { PolicyConfig, TailSamplingConfig } from '../../processors/sampling
 import type { Finding } from '../../core/data/finding.js';
 import type { ExportTraceServiceRequest, ISpan } from '../../core/otlp/codec.js';
 import { decodeRequest, encodeRequest } from '../../core/otlp/codec.js';
-import { encodeSpanGroups, groupSpansByTrace } from '../../processors/helper/otlp-wire.js';
+import { DeflatedRequest, encodeSpanGroups, groupSpansByTrace } from '../../processors/helper/otlp-wire.js';
 import { OtlpBatch } from '../../core/data/batch.js';
 import { loadConfigText, ConfigError } from '../../core/config/load.js';
 import { builtinRegistry } from '../../core/cli/builtins.js';
@@ -347,6 +347,24 @@ describe('tail_sampling processor', () => {
     expect(next.spans().map(traceIdHex)).toEqual([A]);
     await processor.shutdown();
     expect(harness.registry.render()).toMatch(/watchpost_tail_sampling_traces_total\{decision="not_sampled",policy="",processor="tail_sampling"\} 1/);
+  });
+
+  it('passes on spans it held deflated unchanged', async () => {
+    const next = new CaptureConsumer();
+    const settings = config([{ name: 'all', type: 'always_sample' }], { decision_wait: 60_000 });
+    const processor = harness.create(tailSamplingFactory, { config: settings, next });
+    await processor.start(testHost());
+    const request = traces({ api: [span({ traceId: A, name: 'first', attributes: { 'url.path': '/v1/orders' } }), span({ traceId: B, name: 'second' }), span({ traceId: A, name: 'third' })] });
+    const inflated = vi.spyOn(DeflatedRequest.prototype, 'bytes', 'get');
+
+    await processor.consume(encodedBatch(tracesBatch(request)));
+    await processor.shutdown();
+
+    expect(inflated).toHaveBeenCalled();
+    inflated.mockRestore();
+    const names = next.spans().map((entry) => `${traceIdHex(entry)} ${entry.name}`).sort();
+    expect(names).toEqual([`${A} first`, `${A} third`, `${B} second`]);
+    expect(next.spans().find((entry) => entry.name === 'first')?.attributes).toEqual(request.resourceSpans?.[0].scopeSpans?.[0].spans?.[0].attributes);
   });
 
   it('keeps an attack and the actor later traces through the findings bus', async () => {

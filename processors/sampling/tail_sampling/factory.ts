@@ -1,9 +1,10 @@
+import { deflateRaw } from 'node:zlib';
 import type { Host, Processor, ProcessorFactory, ProcessorSettings } from '../../../core/component.js';
 import { OtlpBatch, type Batch } from '../../../core/data/batch.js';
 import type { StageSpec } from '../../../core/pool/pool.js';
 import type { Counter } from '../../../core/telemetry/metrics.js';
 import { DropLog } from '../../helper/drop-log.js';
-import { encodeSpanGroups, groupSpansByTrace, spanBytes, type SpanGroup } from '../../helper/otlp-wire.js';
+import { DeflatedRequest, encodeSpanGroups, groupSpansByTrace, spanBytes, type SpanGroup } from '../../helper/otlp-wire.js';
 import { TraceBuffer, type Decision, type Released } from './buffer.js';
 import { createDefaultConfig, schema, validateConfig, type TailSamplingConfig } from './config.js';
 import { compilePolicies } from './policies.js';
@@ -12,6 +13,9 @@ import type { SecurityState } from './security.js';
 import type { GroupResult, GroupTask } from './worker.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
+
+/** zlib's fastest level: held requests deflate about as well as at the default, at three times the speed. */
+const DEFLATE_LEVEL = 1;
 
 /** Spans and bytes per batch passed on at most, so one decision tick does not build a huge request. */
 const MAX_SPANS_PER_OUTPUT = 8192;
@@ -39,6 +43,10 @@ interface TailMetrics {
  * whole trace by its policies. The worker pool summarizes per trace what the policies read; this
  * side keeps the spans as slices of the encoded batches and never decodes one.
  *
+ * Each batch is held deflated: zlib compresses it in its thread pool while the batch waits, and
+ * the groups switch to the deflated copy when it is ready. Passing spans on inflates the batch
+ * again, once per output batch.
+ *
  * A batch is acknowledged once its spans are buffered: holding the sender for the decision wait
  * would time its requests out. Spans still buffered when the process dies are therefore lost;
  * at shutdown every pending trace is decided and passed on.
@@ -50,6 +58,7 @@ class TailSamplingProcessor implements Processor {
   private readonly metrics: TailMetrics;
   private readonly dropLog: DropLog;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly deflating = new Set<Promise<void>>();
   private readonly outbox: Released[] = [];
   private pump: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -93,6 +102,7 @@ class TailSamplingProcessor implements Processor {
     this.stopped = true;
     clearInterval(this.timer);
     this.unsubscribe?.();
+    await Promise.all([...this.deflating]);
     this.send(this.buffer.releaseAll(Date.now()));
     await Promise.allSettled([...this.inFlight]);
     this.dropLog.flush();
@@ -102,10 +112,33 @@ class TailSamplingProcessor implements Processor {
     if (batch.signal !== 'traces') return this.settings.next.consume(batch);
     const result = batch.analysisFor<GroupResult>(this.settings.id) ?? await this.group(batch);
     // The batch's current bytes: detection's marked copy when it ran before, which the summaries describe.
-    const { late, early } = this.buffer.add(result, groupSpansByTrace(batch.toBytes()), Date.now());
+    const bytes = batch.toBytes();
+    const slices = groupSpansByTrace(bytes);
+    const { late, early } = this.buffer.add(result, slices, Date.now());
+    this.hold(bytes, slices);
     this.send(early);
     // Late spans of a sampled trace go on with this request, so a refusal reaches its sender.
     for (const output of this.batches(late)) await this.settings.next.consume(output);
+  }
+
+  /**
+   * Deflates a batch off the event loop and points its span groups at the deflated copy, so the
+   * bytes of the request are freed. Groups already passed on are not affected; if deflating fails,
+   * the groups keep the bytes.
+   */
+  private hold(bytes: Uint8Array, slices: Map<string, SpanGroup[]>): void {
+    const deflating = new Promise<void>((done) => {
+      deflateRaw(bytes, { level: DEFLATE_LEVEL }, (error, deflated) => {
+        this.deflating.delete(deflating);
+        done();
+        if (error) return;
+        const held = new DeflatedRequest(deflated);
+        for (const groups of slices.values()) {
+          for (const group of groups) if (group.source === bytes) group.source = held;
+        }
+      });
+    });
+    this.deflating.add(deflating);
   }
 
   private group(batch: OtlpBatch): Promise<GroupResult> {
@@ -164,7 +197,9 @@ class TailSamplingProcessor implements Processor {
 
   private output(groups: SpanGroup[], spans: number, origin: { receiver: string }): OtlpBatch {
     this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: 'traces' }, spans);
-    return OtlpBatch.fromBytes('traces', encodeSpanGroups(groups), spans, origin);
+    const bytes = encodeSpanGroups(groups);
+    for (const group of groups) if (group.source instanceof DeflatedRequest) group.source.close();
+    return OtlpBatch.fromBytes('traces', bytes, spans, origin);
   }
 
   private countDecision(decision: Decision): void {
