@@ -254,6 +254,15 @@ describe('tail_sampling security policy', () => {
     expect(scenario.decide()).toEqual([]);
   });
 
+  it('keeps the actor lists of traces apart when they share a client', () => {
+    const scenario = new Scenario(config(policies));
+    const request = (traceId: string, extra: Record<string, string>) => span({ traceId, attributes: { 'http.request.method': 'GET', 'url.path': '/orders', 'client.address': '203.0.113.5', ...extra } });
+    scenario.add([request(A, {}), request(B, {})]);
+    scenario.add([request(B, { 'user.id': 'mallory' })]);
+    scenario.findings([finding({ actor: { identity: 'mallory' } })]);
+    expect(scenario.decide()).toEqual([B]);
+  });
+
   it('keeps traces of an identity with a finding', () => {
     const scenario = new Scenario(config(policies));
     scenario.findings([finding({ actor: { identity: 'mallory' } })]);

@@ -26,6 +26,9 @@ export interface BufferObserver {
   late(sampled: boolean, spans: number): void;
 }
 
+/** Distinct one-actor lists remembered for sharing, at most; past it the cache starts again. */
+const SHARED_ACTOR_LISTS = 65_536;
+
 /** A set of the most recently added keys, at most `capacity` of them; 0 disables it. */
 class RecentSet {
   private readonly keys = new Set<string>();
@@ -56,6 +59,11 @@ export class TraceBuffer {
   private readonly pending = new Map<string, PendingTrace>();
   private readonly sampled: RecentSet;
   private readonly notSampled: RecentSet;
+  /**
+   * One-actor lists shared by every pending trace of that actor. Most traces have one client, and
+   * a list and string of their own for each of them took more memory than the rest of the trace.
+   */
+  private readonly actorLists = new Map<string, readonly string[]>();
 
   constructor(private readonly config: TailSamplingConfig, private readonly policies: Policy[], private readonly observer: BufferObserver) {
     this.sampled = new RecentSet(config.decision_cache.sampled_cache_size);
@@ -103,11 +111,22 @@ export class TraceBuffer {
       trace.endMs = Math.max(trace.endMs, fragment.endMs);
       trace.statuses |= fragment.statuses;
       trace.marks |= fragment.marks;
-      for (const index of fragment.matched) if (!trace.matched.includes(index)) trace.matched = [...trace.matched, index];
-      for (const actor of fragment.actors) if (!trace.actors.includes(actor)) trace.actors = [...trace.actors, actor];
+      for (const index of fragment.matched) if (!trace.matched.includes(index)) trace.matched = trace.matched.concat(index);
+      if (trace.actors === NONE) trace.actors = this.sharedActors(fragment.actors);
+      else for (const actor of fragment.actors) if (!trace.actors.includes(actor)) trace.actors = trace.actors.concat(actor);
       if (trace.spans >= this.config.max_spans_per_trace) this.decide(trace, nowMs, early, 'max_spans_per_trace');
     }
     return { late, early };
+  }
+
+  /** The list itself, or the same list shared from an earlier trace when it has one actor. */
+  private sharedActors(actors: string[]): readonly string[] {
+    if (actors.length !== 1) return actors.length === 0 ? NONE : actors;
+    const shared = this.actorLists.get(actors[0]);
+    if (shared) return shared;
+    if (this.actorLists.size >= SHARED_ACTOR_LISTS) this.actorLists.clear();
+    this.actorLists.set(actors[0], actors);
+    return actors;
   }
 
   /** Decides every trace whose decision_wait has ended. */

@@ -16,7 +16,7 @@ export interface PendingTrace {
   /** Indexes of the span predicates some span matched; short lists, so arrays rather than sets. */
   matched: number[];
   marks: number;
-  actors: string[];
+  actors: readonly string[];
   /** Wall-clock time the first span arrived, in milliseconds. */
   arrivedMs: number;
 }
