@@ -1,4 +1,14 @@
 /**
+ * A copy of a string that does not point into a longer one. Keys are often slices of a larger
+ * string (a worker's packed result, a log line), and V8 keeps the whole parent alive for as long
+ * as a slice lives: at 20,000 clients, 19 MiB of packed results stayed behind their state keys.
+ * Slicing a concatenation copies the characters into a new string just one longer than the key.
+ */
+export function ownCopy(text: string): string {
+  return ` ${text}`.slice(1);
+}
+
+/**
  * A map of at most `max` keys that evicts the least recently used key, approximately. A Map keeps
  * insertion order, so moving a key to the end on every use would give exact LRU order, but at a
  * delete and an insert per use, which was the engine's largest cost per event. Here a key moves to
@@ -38,7 +48,7 @@ export class BoundedMap<V> {
       if (this.placements - entry.placed > this.staleAfter) this.place(key, entry);
       return;
     }
-    this.place(key, { value, placed: 0 });
+    this.place(ownCopy(key), { value, placed: 0 });
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
