@@ -1,5 +1,6 @@
 import type { BaselineTrigger, BucketTrigger, CountTrigger, DistinctTrigger, SequenceTrigger, Trigger } from './rules/types.js';
 import type { EventMatch } from './worker.js';
+import { ownCopy } from './bounded-map.js';
 
 /*
  * The per-key state of each stateful trigger, as plain objects so that they can be saved to
@@ -91,9 +92,16 @@ export function newState(trigger: Trigger, time: number): TriggerState | undefin
   }
 }
 
-function keepSample(samples: EventMatch[], match: EventMatch): void {
-  samples.push(match);
-  if (samples.length > MAX_SAMPLES) samples.shift();
+/**
+ * Returns the samples with `match` added, the oldest dropped past MAX_SAMPLES. Below the cap the
+ * list is copied one longer; at the cap it moves in place. A push onto `[]` reserves 17 slots, and
+ * a shift trims the front so the next push reserves again: at 20,000 keys, 6 MiB of empty slots.
+ */
+function keepSample(samples: EventMatch[], match: EventMatch): EventMatch[] {
+  if (samples.length < MAX_SAMPLES) return samples.concat(match);
+  samples.copyWithin(0, 1);
+  samples[samples.length - 1] = match;
+  return samples;
 }
 
 const NO_NUMBERS: number[] = [];
@@ -109,7 +117,8 @@ export function evidenceSample(match: EventMatch): EventMatch {
   const fields: Record<string, string | number> = {};
   if (match.fields.trace_id !== undefined) fields.trace_id = match.fields.trace_id;
   if (match.fields.span_id !== undefined) fields.span_id = match.fields.span_id;
-  const copy: EventMatch = { rules: NO_NUMBERS, marks: NO_NUMBERS, time: match.time, fields, summary: match.summary, details: match.details };
+  // The summary is often a slice of the worker's packed result, which it would keep alive.
+  const copy: EventMatch = { rules: NO_NUMBERS, marks: NO_NUMBERS, time: match.time, fields, summary: ownCopy(match.summary), details: match.details };
   // Kept on the event rather than in a WeakMap, whose entries cost every garbage collection.
   match.evidence = copy;
   return copy;
@@ -131,7 +140,7 @@ function applyCount(state: CountState, trigger: CountTrigger, match: EventMatch,
     state.times.shift();
     state.flags.shift();
   }
-  keepSample(state.samples, evidenceSample(match));
+  state.samples = keepSample(state.samples, evidenceSample(match));
   if (state.times.length < trigger.threshold) return undefined;
   if (trigger.share) {
     const share = state.flags.reduce((sum, flag) => sum + flag, 0) / state.times.length;
@@ -180,7 +189,7 @@ function applyDistinct(state: DistinctState, trigger: DistinctTrigger, match: Ev
     values.delete(oldest);
     state.shared -= entry[1];
   }
-  keepSample(state.samples, evidenceSample(match));
+  state.samples = keepSample(state.samples, evidenceSample(match));
 
   if (values.size >= trigger.threshold) sweepDistinct(state, values, start);
   const size = values.size;
@@ -242,7 +251,7 @@ function applyBucket(state: BucketState, trigger: BucketTrigger, match: EventMat
   const elapsed = Math.max(0, match.time - state.last) / 1000;
   state.level = Math.max(0, state.level - elapsed * trigger.leakRate) + 1;
   state.last = Math.max(state.last, match.time);
-  keepSample(state.samples, evidenceSample(match));
+  state.samples = keepSample(state.samples, evidenceSample(match));
   if (state.level <= trigger.capacity) return undefined;
   const count = Math.round(state.level);
   return { samples: state.samples, count, firstSeen: state.samples[0].time, reason: `bucket overflowed: level ${count} over capacity ${trigger.capacity}, leaking ${trigger.leakRate}/s` };
@@ -264,7 +273,7 @@ function applySequence(state: SequenceState, trigger: SequenceTrigger, match: Ev
     const start = match.time - trigger.within;
     const needed = trigger.steps[state.step].count;
     while (state.times.length > 0 && ((state.step === 0 && state.times[0] < start) || state.times.length > needed)) state.times.shift();
-    keepSample(state.samples, evidenceSample(match));
+    state.samples = keepSample(state.samples, evidenceSample(match));
     if (state.times.length < needed) return undefined;
     if (state.step === 0) state.started = state.times[0];
     state.step++;
@@ -351,7 +360,7 @@ function applyBaseline(state: BaselineState, trigger: BaselineTrigger, match: Ev
   if (trigger.metric === 'latency') state.sum += Number(match.fields['http.server.request.duration'] ?? 0) || 0;
   if (trigger.metric === 'response_size') state.sum += Number(match.fields['http.response.body.size'] ?? 0) || 0;
   // Keep samples that show the anomaly: errors for the error rate, the rest as they come.
-  if (trigger.metric !== 'error_rate' || isError) keepSample(state.samples, match);
+  if (trigger.metric !== 'error_rate' || isError) state.samples = keepSample(state.samples, match);
   return fire;
 }
 

@@ -214,4 +214,13 @@ describe('detection engine', () => {
     expect(findings[0].actor.user_agent).toBe('sqlmap/1.7');
     expect(findings[0].target.path).toBe('/x/2');
   });
+
+  it('keeps the five latest window samples in event order', () => {
+    const { engine, findings } = engineFor([rule('count', { kind: 'count', window: 60_000, threshold: 8 })]);
+
+    engine.process(Array.from({ length: 8 }, (_, second) => match(second, { trace_id: `trace-${second}` })));
+
+    expect(findings).toHaveLength(1);
+    expect(findings[0].evidence.map((evidence) => evidence.trace_id)).toEqual(['trace-3', 'trace-4', 'trace-5', 'trace-6', 'trace-7']);
+  });
 });
