@@ -265,7 +265,7 @@ export class QueuedExporter implements Exporter, Component {
         if (typeof next !== 'number' || this.stopController.signal.aborted) {
           return this.giveUp(current, typeof next === 'number' ? 'shutdown' : next, error);
         }
-        this.setHealth('degraded', `retrying after: ${errorMessage(error)}`);
+        this.setHealthUnlessFull('degraded', `retrying after: ${errorMessage(error)}`);
         this.retryWarning.warn({ err: errorMessage(error), attempt, wait_ms: Math.round(next) }, 'send failed; will retry');
         await (this.options.sleep ?? sleep)(next, this.stopController.signal);
       }
@@ -275,7 +275,8 @@ export class QueuedExporter implements Exporter, Component {
   private giveUp(batch: Batch, reason: GiveUpReason, error: unknown): DeliveryOutcome {
     if (reason === 'shutdown' && this.persistent) return { status: 'kept', error };
     this.recordDrop(batch.signal, reason, batch.itemCount, error);
-    this.setHealth(reason === 'retries_exhausted' ? 'failing' : 'degraded', `dropped data: ${errorMessage(error)}`);
+    if (reason === 'retries_exhausted') this.setHealth('failing', `dropped data: ${errorMessage(error)}`);
+    else this.setHealthUnlessFull('degraded', `dropped data: ${errorMessage(error)}`);
     return { status: 'dropped', error };
   }
 
@@ -304,6 +305,17 @@ export class QueuedExporter implements Exporter, Component {
       this.queueWarned = false;
       if (this.health === 'failing') this.setHealth('degraded', 'sending queue is draining');
     }
+  }
+
+  /**
+   * Reports `status` unless the exporter is `failing` because its queue is full and the queue is
+   * still over the level at which it counts as draining; retries in the meantime would otherwise
+   * flip the status between `failing` and `degraded` on every attempt.
+   */
+  private setHealthUnlessFull(status: ComponentStatus, message: string): void {
+    const queue = this.queue;
+    if (this.health === 'failing' && this.queueWarned && queue && queue.size() / queue.capacity >= 0.5) return;
+    this.setHealth(status, message);
   }
 
   private setHealth(status: ComponentStatus, message?: string): void {

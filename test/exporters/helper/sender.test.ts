@@ -170,6 +170,23 @@ describe('QueuedExporter', () => {
     await sink.stop();
   });
 
+  it('stays failing while retries go on and the queue stays full', async () => {
+    sink.responder = (_request, response) => response.writeHead(503).end();
+    const { exporter } = jsonExporter(harness, sink.url, { sending_queue: { queue_size: 2, num_consumers: 1 } }, { sleep: () => new Promise((resolve) => setTimeout(resolve, 20)) });
+    await exporter.start(harness.host);
+
+    for (let i = 0; i < 3; i++) await exporter.consume(findingsBatch(one()));
+    await exporter.consume(findingsBatch(one())).catch(() => undefined);
+    const since = harness.host.statuses.length;
+    await waitFor(() => sink.requests.length >= 4, 5000, 'retries while the queue is full');
+
+    expect(harness.host.statuses.slice(since).map((entry) => entry.status)).toEqual([]);
+    expect(harness.host.lastStatus('json')).toBe('failing');
+    sink.responder = (_request, response) => response.writeHead(200).end();
+    await waitFor(() => harness.host.lastStatus('json') === 'ok', 5000, 'recovery');
+    await exporter.shutdown();
+  });
+
   it('keeps delivering to a live endpoint while another exporter hangs', async () => {
     const dead = await new HttpSink().start();
     dead.responder = () => undefined;
