@@ -26,6 +26,11 @@ export interface ServiceConfig {
   file: string;
   /** Ids of components that are configured but invalid; pipelines may name them without a second error. */
   invalid: Set<string>;
+  /**
+   * Signals of the invalid components whose type is known, by `kind:id`, so a pipeline of another
+   * signal that lists one is reported in the same run rather than after the first fix.
+   */
+  invalidSignals: Map<string, readonly string[]>;
   receivers: Map<string, ComponentConfig>;
   processors: Map<string, ComponentConfig>;
   exporters: Map<string, ComponentConfig>;
@@ -128,6 +133,7 @@ function validateRoot(root: MapNode, file: string, registry: FactoryRegistry, co
   const config: ServiceConfig = {
     file,
     invalid: new Set(),
+    invalidSignals: new Map(),
     receivers: new Map(),
     processors: new Map(),
     exporters: new Map(),
@@ -137,7 +143,7 @@ function validateRoot(root: MapNode, file: string, registry: FactoryRegistry, co
   };
   for (const section of SECTIONS) {
     const node = root.entries.get(section);
-    if (node) config[section] = validateSection(node, SECTION_KIND[section], registry, context, config.invalid);
+    if (node) config[section] = validateSection(node, SECTION_KIND[section], registry, context, config);
   }
   const serviceNode = root.entries.get('service');
   if (!serviceNode) {
@@ -170,7 +176,8 @@ function validatePipelinesAlone(serviceNode: ConfigNode, config: ServiceConfig, 
 
 const COMPONENT_ID = /^([a-z][a-z0-9_]*)(?:\/([^\s/]+))?$/;
 
-function validateSection(node: ConfigNode, kind: ComponentKind, registry: FactoryRegistry, context: ParseContext, invalid: Set<string>): Map<string, ComponentConfig> {
+function validateSection(node: ConfigNode, kind: ComponentKind, registry: FactoryRegistry, context: ParseContext, config: ServiceConfig): Map<string, ComponentConfig> {
+  const invalid = config.invalid;
   const components = new Map<string, ComponentConfig>();
   if (node.kind === 'scalar' && node.value === null) return components;
   if (node.kind !== 'map') {
@@ -197,6 +204,7 @@ function validateSection(node: ConfigNode, kind: ComponentKind, registry: Factor
     const parsed = factory.schema.parse(child, context);
     if (parsed === undefined || context.issues.length > issuesBefore) {
       invalid.add(id);
+      config.invalidSignals.set(`${kind}:${id}`, factory.signals);
       continue;
     }
     const merged = mergeDefaults(factory.createDefaultConfig(), parsed);
@@ -260,14 +268,14 @@ function checkReferences(pipeline: PipelineConfig, node: ConfigNode, config: Ser
   pipeline.processors.forEach((id, index) => {
     if (seen.has(id)) context.report(listNode('processors', index), 'WP_ERR_CONFIG_INVALID_VALUE', `processor "${id}" is listed twice`);
     seen.add(id);
-    checkReference(config.processors, 'processor', id, pipeline, listNode('processors', index), context, config.invalid);
+    checkReference(config.processors, 'processor', id, pipeline, listNode('processors', index), context, config);
   });
-  pipeline.exporters.forEach((id, index) => checkReference(config.exporters, 'exporter', id, pipeline, listNode('exporters', index), context, config.invalid));
+  pipeline.exporters.forEach((id, index) => checkReference(config.exporters, 'exporter', id, pipeline, listNode('exporters', index), context, config));
   pipeline.receivers.forEach((id, index) => {
     const target = listNode('receivers', index);
     const connector = config.processors.get(id);
     if (config.receivers.has(id) && pipeline.signal !== 'findings') {
-      checkReference(config.receivers, 'receiver', id, pipeline, target, context, config.invalid);
+      checkReference(config.receivers, 'receiver', id, pipeline, target, context, config);
     } else if (connector) {
       const emits = (connector.factory as { emits?: readonly Signal[] }).emits ?? [];
       if (!emits.includes(pipeline.signal)) {
@@ -280,14 +288,21 @@ function checkReferences(pipeline: PipelineConfig, node: ConfigNode, config: Ser
     } else if (pipeline.signal === 'findings') {
       context.report(target, 'WP_ERR_CONFIG_MISSING_REFERENCE', `findings pipeline "${pipeline.id}" lists "${id}" as a receiver, but no processor "${id}" is configured; a findings pipeline takes findings from a detection processor`);
     } else {
-      checkReference(config.receivers, 'receiver', id, pipeline, target, context, config.invalid);
+      checkReference(config.receivers, 'receiver', id, pipeline, target, context, config);
     }
   });
 }
 
-function checkReference(components: Map<string, ComponentConfig>, kind: string, id: string, pipeline: PipelineConfig, node: ConfigNode, context: ParseContext, invalid: Set<string>): void {
+function checkReference(components: Map<string, ComponentConfig>, kind: string, id: string, pipeline: PipelineConfig, node: ConfigNode, context: ParseContext, config: ServiceConfig): void {
   const component = components.get(id);
-  if (!component && invalid.has(id)) return;
+  if (!component && config.invalid.has(id)) {
+    // The component's own errors are reported where it is defined; the signal can be checked still.
+    const signals = config.invalidSignals.get(`${kind}:${id}`);
+    if (signals && !signals.includes(pipeline.signal)) {
+      context.report(node, 'WP_ERR_CONFIG_INVALID_VALUE', `${kind} "${id}" does not support ${pipeline.signal}; it supports ${signals.join(', ')}`);
+    }
+    return;
+  }
   if (!component) {
     const known = [...components.keys()];
     context.report(node, 'WP_ERR_CONFIG_MISSING_REFERENCE',

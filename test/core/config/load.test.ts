@@ -72,6 +72,29 @@ describe('config loading', () => {
     ]);
   });
 
+  it('reports the signal of a component that has errors of its own', () => {
+    const text = [
+      'receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:4318 } } } }',
+      'exporters:',
+      '  slack: { webhook_url: "https://hooks.example.test/x", colour: red }',
+      'service:',
+      '  pipelines:',
+      '    traces: { receivers: [otlp], exporters: [slack] }',
+    ].join('\n');
+    let issues: ConfigIssue[] = [];
+    try {
+      loadConfigText(text, 'inline.yaml', registry, {});
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues = error.issues;
+    }
+    expect(issues.map((issue) => [issue.code, issue.path, issue.line])).toEqual([
+      ['WP_ERR_CONFIG_UNKNOWN_KEY', 'exporters.slack.colour', 3],
+      ['WP_ERR_CONFIG_INVALID_VALUE', 'service.pipelines.traces.exporters[0]', 6],
+    ]);
+    expect(issues[1].message).toBe('exporter "slack" does not support traces; it supports findings');
+  });
+
   it('reports a malformed component id', () => {
     const issues = issuesOf('bad_id.yaml');
     expect(issues).toHaveLength(1);
