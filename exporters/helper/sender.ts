@@ -308,9 +308,9 @@ export class QueuedExporter implements Exporter, Component {
   }
 
   /**
-   * Reports `status` unless the exporter is `failing` because its queue is full and the queue is
-   * still over the level at which it counts as draining; retries in the meantime would otherwise
-   * flip the status between `failing` and `degraded` on every attempt.
+   * Reports `status` unless the exporter is `failing` and its queue is still above the level at
+   * which it counts as draining. Otherwise each retry would flip the status between `failing` and
+   * `degraded` while the queue stays full.
    */
   private setHealthUnlessFull(status: ComponentStatus, message: string): void {
     const queue = this.queue;

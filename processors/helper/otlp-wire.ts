@@ -231,7 +231,7 @@ export interface SpanGroup {
 }
 
 /**
- * An encoded request kept deflated (raw deflate, no header). A tail sampler holds every request
+ * An encoded request kept deflated (raw deflate, no header). A tail sampler keeps every request
  * for its decision wait, and OTLP requests deflate to a few times smaller (7 times for the
  * sampling benchmark's), so holding them deflated takes most of that memory back. `bytes` inflates on first use and keeps the
  * result until `close`, so the groups of one request passed on together inflate it once.
@@ -257,7 +257,7 @@ export class DeflatedRequest {
   }
 }
 
-/** The bytes a group's ranges point into. */
+/** Returns the bytes a group's ranges point into, inflating them if needed. */
 export function groupSource(group: SpanGroup): Uint8Array {
   return group.source instanceof Uint8Array ? group.source : group.source.bytes;
 }

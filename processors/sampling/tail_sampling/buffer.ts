@@ -119,7 +119,7 @@ export class TraceBuffer {
     return { late, early };
   }
 
-  /** The list itself, or the same list shared from an earlier trace when it has one actor. */
+  /** Returns the list, or the same list shared from an earlier trace when it has one actor. */
   private sharedActors(actors: string[]): readonly string[] {
     if (actors.length !== 1) return actors.length === 0 ? NONE : actors;
     const shared = this.actorLists.get(actors[0]);

@@ -14,7 +14,7 @@ import type { GroupResult, GroupTask } from './worker.js';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
-/** zlib's fastest level: held requests deflate about as well as at the default, at three times the speed. */
+/** zlib's fastest level: held requests deflate nearly as well as at the default level, about three times faster. */
 const DEFLATE_LEVEL = 1;
 
 /** Spans and bytes per batch passed on at most, so one decision tick does not build a huge request. */
@@ -132,8 +132,8 @@ class TailSamplingProcessor implements Processor {
         this.deflating.delete(deflating);
         done();
         if (error) return;
-        // zlib hands back a view of its 16 KiB output chunk when the result fits in one; a copy of
-        // the exact size frees the rest of the chunk (half the held memory on the benchmark).
+        // zlib returns a view of its 16 KiB output chunk when the result fits in one. A copy of the
+        // exact size frees the rest of the chunk, half of the held memory on the benchmark.
         const held = new DeflatedRequest(deflated.byteLength < deflated.buffer.byteLength ? new Uint8Array(deflated) : deflated);
         for (const groups of slices.values()) {
           for (const group of groups) if (group.source === bytes) group.source = held;
