@@ -7,7 +7,12 @@
  *    packages, paranoia level 1) on 127.0.0.1, when those packages are installed.
  * 3. Recall per attack class and the false-positive rate on benign rows are printed side by side,
  *    split by where the rows come from (CRS's own regression tests favour CRS).
- * 4. Stateless matching speed in this thread, which is what one worker thread does, on the corpus
+ * 4. The rows taken from CrowdSec's scenario tests are measured a second way, in scenarios.ts:
+ *    each test file's raw log lines go through the gatewaylog parser and the whole engine,
+ *    stateful rules included. Recall is printed for all those rows and for the rows CrowdSec's own
+ *    tests assert in their alerts, and command injection recall with a row counted when either
+ *    measurement detects it.
+ * 5. Stateless matching speed in this thread, which is what one worker thread does, on the corpus
  *    and on the replay fixture's access log (mostly benign traffic).
  *
  * usage: npm run bench:detection -- [--seconds 10] [--no-crs] [--json results.json]
@@ -22,6 +27,7 @@ import { DetectionStage, type EventMatch } from '../../processors/detection/work
 import { eventFromFields, type HttpEvent } from '../../processors/detection/event.js';
 import { labeledRequests, requestFields, type LabeledRequest } from '../../test/helpers/attack-corpus.js';
 import { CrsServer, crsUnavailable, crsVersion, requestTarget } from './crs.js';
+import { scenarioVerdicts, type LineVerdict } from './scenarios.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, 'no-crs': { type: 'boolean', default: false }, json: { type: 'string' } } });
 const seconds = Number(values.seconds);
@@ -132,6 +138,99 @@ function printTable(table: Map<string, Cell>, withCrs: boolean): void {
   }
 }
 
+/** Returns the row's source without the markers the TSV appends after a space, `(in-alert)` and `[payload in Referer: ...]`. */
+function scenarioSource(row: LabeledRequest): string {
+  return row.source.split(' ')[0];
+}
+
+/** Reports whether a CrowdSec row is one that its scenario test asserts as part of the alert. */
+function inAlert(row: LabeledRequest): boolean {
+  return row.source.includes(' (in-alert)');
+}
+
+interface ScenarioCell {
+  rows: number;
+  /** Rows the single-request rules flag, as in the first table. */
+  single: number;
+  /** Rows a finding of the stateful replay covers. */
+  replay: number;
+  inAlert: number;
+  inAlertReplay: number;
+  /** Rows not in CrowdSec's alert (context lines of the test) that a finding covers. */
+  contextReplay: number;
+}
+
+function tabulateScenarios(watchpost: boolean[], verdicts: Map<string, LineVerdict>): Map<string, ScenarioCell> {
+  const table = new Map<string, ScenarioCell>();
+  rows.forEach((row, index) => {
+    if (row.sourceKind !== 'crowdsec-hub') return;
+    const covered = (verdicts.get(scenarioSource(row))?.rules.length ?? 0) > 0;
+    for (const key of [row.label, 'all classes']) {
+      const cell = table.get(key) ?? { rows: 0, single: 0, replay: 0, inAlert: 0, inAlertReplay: 0, contextReplay: 0 };
+      cell.rows++;
+      if (watchpost[index]) cell.single++;
+      if (covered) cell.replay++;
+      if (inAlert(row)) {
+        cell.inAlert++;
+        if (covered) cell.inAlertReplay++;
+      } else if (covered) {
+        cell.contextReplay++;
+      }
+      table.set(key, cell);
+    }
+  });
+  return table;
+}
+
+function printScenarioTable(table: Map<string, ScenarioCell>): void {
+  const columns = ['class', 'CrowdSec rows', 'Watchpost single-request', 'Watchpost replay', 'CrowdSec alert', '(in-alert) rows', 'Watchpost replay', 'CrowdSec', 'context rows covered'];
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`|${columns.map(() => ' --- ').join('|')}|`);
+  const labels = [...table.keys()].filter((label) => label !== 'all classes').sort();
+  for (const label of [...labels, 'all classes']) {
+    const cell = table.get(label) as ScenarioCell;
+    console.log(`| ${[
+      label, String(cell.rows), percent(cell.single, cell.rows), percent(cell.replay, cell.rows), percent(cell.inAlert, cell.rows),
+      String(cell.inAlert), percent(cell.inAlertReplay, cell.inAlert), cell.inAlert > 0 ? '100.0%' : '-', `${cell.contextReplay} of ${cell.rows - cell.inAlert}`,
+    ].join(' | ')} |`);
+  }
+  console.log('');
+  console.log('CrowdSec: the share of rows its own test asserts in the alert, so 100% of the (in-alert) rows by construction.');
+}
+
+interface Combined {
+  rows: number;
+  detected: number;
+  /** The same without the CrowdSec rows that are not in the alert (context lines of the tests). */
+  rowsWithoutContext: number;
+  detectedWithoutContext: number;
+  missed: LabeledRequest[];
+}
+
+/** Computes one class's recall when a row counts as detected by either measurement. */
+function combinedRecall(label: string, watchpost: boolean[], verdicts: Map<string, LineVerdict>): Combined {
+  const combined: Combined = { rows: 0, detected: 0, rowsWithoutContext: 0, detectedWithoutContext: 0, missed: [] };
+  rows.forEach((row, index) => {
+    if (row.label !== label) return;
+    const scenario = row.sourceKind === 'crowdsec-hub';
+    const detected = watchpost[index] || (scenario && (verdicts.get(scenarioSource(row))?.rules.length ?? 0) > 0);
+    const context = scenario && !inAlert(row);
+    combined.rows++;
+    if (detected) combined.detected++;
+    else combined.missed.push(row);
+    if (context) return;
+    combined.rowsWithoutContext++;
+    if (detected) combined.detectedWithoutContext++;
+  });
+  return combined;
+}
+
+function printCombined(label: string, combined: Combined): void {
+  console.log(`${label}, detected by either measurement: ${combined.detected} of ${combined.rows} (${percent(combined.detected, combined.rows)}); without the CrowdSec rows outside the alert: ${combined.detectedWithoutContext} of ${combined.rowsWithoutContext} (${percent(combined.detectedWithoutContext, combined.rowsWithoutContext)})`);
+  console.log(`${label} rows missed by both:`);
+  for (const row of combined.missed) console.log(`  ${row.source}  ${row.method} ${row.uri.length > 90 ? `${row.uri.slice(0, 90)}…` : row.uri}`);
+}
+
 /**
  * Events per second of `evaluate` over the corpus, in this thread, for about `limit` seconds: by
  * the wall clock, and per second of CPU time the process used, which moves less when other
@@ -169,12 +268,24 @@ async function main(): Promise<void> {
   const table = tabulate(watchpost, withCrs ? crs : undefined);
   printTable(table, withCrs);
   console.log('');
+  const verdicts = scenarioVerdicts(rules);
+  const unmatched = rows.filter((row) => row.sourceKind === 'crowdsec-hub' && !verdicts.has(scenarioSource(row)));
+  if (unmatched.length > 0) console.log(`warning: ${unmatched.length} CrowdSec rows have no line in the scenario fixture and count as missed`);
+  const scenarioTable = tabulateScenarios(watchpost, verdicts);
+  console.log('Rows from CrowdSec scenario tests, each test file replayed through the parser and the whole engine on event time:');
+  console.log('');
+  printScenarioTable(scenarioTable);
+  console.log('');
+  const rce = combinedRecall('rce', watchpost, verdicts);
+  printCombined('rce', rce);
+  console.log('');
   const speed = throughput(events, seconds);
   console.log(`stateless matching, one thread, corpus mix: ${speed.eventsPerSecond} events/s by the wall clock, ${speed.eventsPerCpuSecond} events per CPU second (${speed.events} events in about ${seconds} s)`);
   const logSpeed = throughput(accessLogEvents(), seconds);
   console.log(`stateless matching, one thread, access-log mix: ${logSpeed.eventsPerSecond} events/s by the wall clock, ${logSpeed.eventsPerCpuSecond} events per CPU second (${logSpeed.events} events in about ${seconds} s)`);
   if (values.json) {
-    writeFileSync(values.json, `${JSON.stringify({ table: Object.fromEntries(table), speed, logSpeed, crs: withCrs ? crsVersion() : crs }, null, 2)}\n`);
+    const rceSummary = { ...rce, missed: rce.missed.map((row) => row.source) };
+    writeFileSync(values.json, `${JSON.stringify({ table: Object.fromEntries(table), scenarios: Object.fromEntries(scenarioTable), rce: rceSummary, speed, logSpeed, crs: withCrs ? crsVersion() : crs }, null, 2)}\n`);
   }
 }
 
