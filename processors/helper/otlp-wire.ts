@@ -13,7 +13,11 @@ import type { TelemetrySignal } from '../../core/data/signal.js';
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
+/** Groups nested deeper than this are rejected, as protobuf decoders limit recursion. */
+const MAX_GROUP_DEPTH = 64;
 
 /** Field numbers of the data kinds in an OTLP Metric; each kind repeats its data points in field 1. */
 const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
@@ -60,11 +64,39 @@ function* fields(bytes: Uint8Array, start: number, end: number): Generator<Field
       const [length, afterLength] = readVarint(bytes, afterTag);
       valueStart = afterLength;
       fieldEnd = afterLength + length;
-    } else throw new WireError(`unsupported wire type ${wireType}`);
+    } else if (wireType === WIRE_START_GROUP) fieldEnd = groupEnd(bytes, afterTag, end, number, 1);
+    else throw new WireError(`unsupported wire type ${wireType}`);
     if (fieldEnd > end) throw new WireError('field runs past the end of its message');
     yield { number, start: fieldStart, valueStart, end: fieldEnd, wireType };
     position = fieldEnd;
   }
+}
+
+/**
+ * Returns the position after the end-group tag of group `number`, whose fields start at
+ * `position`. OTLP defines no groups, but a sender's newer schema may carry one as an unknown
+ * field, which a decoder skips.
+ */
+function groupEnd(bytes: Uint8Array, position: number, end: number, number: number, depth: number): number {
+  if (depth > MAX_GROUP_DEPTH) throw new WireError('groups nested too deeply');
+  while (position < end) {
+    const [tag, afterTag] = readVarint(bytes, position);
+    const wireType = tag % 8;
+    const fieldNumber = Math.floor(tag / 8);
+    if (wireType === WIRE_END_GROUP) {
+      if (fieldNumber !== number) throw new WireError(`group ${number} ends with the end tag of group ${fieldNumber}`);
+      return afterTag;
+    }
+    if (wireType === WIRE_VARINT) position = readVarint(bytes, afterTag)[1];
+    else if (wireType === WIRE_FIXED64) position = afterTag + 8;
+    else if (wireType === WIRE_FIXED32) position = afterTag + 4;
+    else if (wireType === WIRE_LEN) {
+      const [length, afterLength] = readVarint(bytes, afterTag);
+      position = afterLength + length;
+    } else if (wireType === WIRE_START_GROUP) position = groupEnd(bytes, afterTag, end, fieldNumber, depth + 1);
+    else throw new WireError(`unsupported wire type ${wireType}`);
+  }
+  throw new WireError(`group ${number} has no end tag`);
 }
 
 function encodeVarint(value: number): number[] {

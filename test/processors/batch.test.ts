@@ -169,6 +169,21 @@ describe('OTLP wire split', () => {
     expect(names(b)).toEqual([['x', ['b1']], ['y', ['b2']]]);
   });
 
+  it('skips unknown group fields, nested ones too', () => {
+    const a = 'aa'.repeat(16);
+    const bytes = encodeRequest('traces', traces({ x: [span({ traceId: a, name: 'a1' })] }));
+    // Field 99 as a group holding a varint and group 7, then field 98 as a varint.
+    const unknown = [0x9b, 0x06, 0x08, 0x05, 0x3b, 0x10, 0x01, 0x3c, 0x9c, 0x06, 0x90, 0x06, 0x01];
+    const withGroup = Buffer.concat([Buffer.from(unknown), Buffer.from(bytes)]);
+
+    const groups = groupSpansByTrace(withGroup);
+
+    expect([...groups.keys()]).toEqual([a]);
+    expect(Buffer.from(encodeSpanGroups(groups.get(a) ?? [])).equals(Buffer.from(encodeSpanGroups(groupSpansByTrace(bytes).get(a) ?? [])))).toBe(true);
+    expect(splitRequest('traces', withGroup, 10).map((chunk) => chunk.items)).toEqual([1]);
+    expect(() => groupSpansByTrace(Buffer.from([0x9b, 0x06, 0x08, 0x05]))).toThrow('group 99 has no end tag');
+  });
+
   it('encodes groups held deflated as it encodes them from the bytes', () => {
     const a = 'aa'.repeat(16);
     const b = 'bb'.repeat(16);
