@@ -8,6 +8,13 @@ export function ownCopy(text: string): string {
   return ` ${text}`.slice(1);
 }
 
+interface Entry<V> {
+  /** The map's own copy of the key. */
+  key: string;
+  value: V;
+  placed: number;
+}
+
 /**
  * A map of at most `max` keys that evicts the least recently used key, approximately. A Map keeps
  * insertion order, so moving a key to the end on every use would give exact LRU order, but at a
@@ -18,7 +25,7 @@ export function ownCopy(text: string): string {
  * within the last quarter of `max` new keys is never evicted.
  */
 export class BoundedMap<V> {
-  private readonly entries = new Map<string, { value: V; placed: number }>();
+  private readonly entries = new Map<string, Entry<V>>();
   /** Placements (inserts and moves to the end) so far. */
   private placements = 0;
   private readonly staleAfter: number;
@@ -36,7 +43,7 @@ export class BoundedMap<V> {
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (this.placements - entry.placed > this.staleAfter) this.place(key, entry);
+    if (this.placements - entry.placed > this.staleAfter) this.place(entry);
     return entry.value;
   }
 
@@ -45,10 +52,10 @@ export class BoundedMap<V> {
     const entry = this.entries.get(key);
     if (entry) {
       entry.value = value;
-      if (this.placements - entry.placed > this.staleAfter) this.place(key, entry);
+      if (this.placements - entry.placed > this.staleAfter) this.place(entry);
       return;
     }
-    this.place(ownCopy(key), { value, placed: 0 });
+    this.place({ key: ownCopy(key), value, placed: 0 });
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
@@ -75,9 +82,10 @@ export class BoundedMap<V> {
     return values;
   }
 
-  private place(key: string, entry: { value: V; placed: number }): void {
-    this.entries.delete(key);
+  /** Moves an entry to the end, under the key it was stored with rather than the caller's string. */
+  private place(entry: Entry<V>): void {
+    this.entries.delete(entry.key);
     entry.placed = ++this.placements;
-    this.entries.set(key, entry);
+    this.entries.set(entry.key, entry);
   }
 }

@@ -265,16 +265,22 @@ export interface SpanGroup {
 /**
  * An encoded request kept deflated (raw deflate, no header). A tail sampler keeps every request
  * for its decision wait, and OTLP requests deflate to a few times smaller (7 times for the
- * sampling benchmark's), so holding them deflated takes most of that memory back. `bytes` inflates on first use and keeps the
- * result until `close`, so the groups of one request passed on together inflate it once.
+ * sampling benchmark's), so holding them deflated takes most of that memory back. `bytes`
+ * inflates on first use and keeps the result until `close`, which its InflatedCache calls once
+ * other requests were read since.
  */
 export class DeflatedRequest {
   private inflated: Uint8Array | undefined;
 
-  constructor(private readonly deflated: Uint8Array) {}
+  /**
+   * @param size the request's size inflated.
+   * @param cache keeps the inflated copy for the next groups of this request, within its budget.
+   */
+  constructor(private readonly deflated: Uint8Array, readonly size: number, private readonly cache?: InflatedCache) {}
 
   get bytes(): Uint8Array {
     this.inflated ??= inflateRawSync(this.deflated);
+    this.cache?.used(this);
     return this.inflated;
   }
 
@@ -283,9 +289,50 @@ export class DeflatedRequest {
     return this.deflated.byteLength;
   }
 
+  /** True while an inflated copy is kept. */
+  get isInflated(): boolean {
+    return this.inflated !== undefined;
+  }
+
   /** Drops the inflated copy; the next read inflates again. */
   close(): void {
     this.inflated = undefined;
+  }
+}
+
+/**
+ * The inflated copies of the requests read most recently, up to `limit` bytes, and always the last
+ * one. Groups of one request are often passed on in several steps (a trace decided early because
+ * `num_traces` is full, traces of one batch due in different ticks); without the cache each step
+ * would inflate the whole request again.
+ */
+export class InflatedCache {
+  private readonly open = new Set<DeflatedRequest>();
+  private bytes = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Marks a request as read just now; closes the least recently read ones past the budget. */
+  used(request: DeflatedRequest): void {
+    if (this.open.delete(request)) {
+      this.open.add(request);
+      return;
+    }
+    this.open.add(request);
+    this.bytes += request.size;
+    while (this.bytes > this.limit && this.open.size > 1) {
+      const oldest = this.open.values().next().value as DeflatedRequest;
+      this.open.delete(oldest);
+      this.bytes -= oldest.size;
+      oldest.close();
+    }
+  }
+
+  /** Closes every request it keeps inflated. */
+  clear(): void {
+    for (const request of this.open) request.close();
+    this.open.clear();
+    this.bytes = 0;
   }
 }
 

@@ -3,7 +3,7 @@ import { batchProcessorFactory } from '../../processors/batch/factory.js';
 import { Batcher, type FlushTrigger } from '../../processors/batch/batcher.js';
 import type { BatchConfig } from '../../processors/batch/config.js';
 import { deflateRawSync } from 'node:zlib';
-import { DeflatedRequest, encodeSpanGroups, groupSpansByTrace, splitRequest } from '../../processors/helper/otlp-wire.js';
+import { DeflatedRequest, InflatedCache, encodeSpanGroups, groupSpansByTrace, splitRequest } from '../../processors/helper/otlp-wire.js';
 import { FindingsBatch, OtlpBatch } from '../../core/data/batch.js';
 import { countItems, decodeRequest, encodeRequest, type ExportMetricsServiceRequest, type ExportTraceServiceRequest } from '../../core/otlp/codec.js';
 import { retryableError, WatchpostError } from '../../core/errors.js';
@@ -184,6 +184,30 @@ describe('OTLP wire split', () => {
     expect(() => groupSpansByTrace(Buffer.from([0x9b, 0x06, 0x08, 0x05]))).toThrow('group 99 has no end tag');
   });
 
+  it('keeps recently read requests inflated within its budget', () => {
+    const cache = new InflatedCache(2500);
+    const requests = [1, 2, 3].map((seed) => {
+      const bytes = encodeRequest('traces', traces({ x: [span({ traceId: `${seed}`.repeat(32), name: `s${seed}` })] }));
+      return { bytes, held: new DeflatedRequest(deflateRawSync(bytes), 1000, cache) };
+    });
+
+    for (const { held } of requests) expect(held.bytes.length).toBeGreaterThan(0);
+    expect(requests.map(({ held }) => held.isInflated)).toEqual([false, true, true]);
+    expect(Buffer.from(requests[0].held.bytes).equals(Buffer.from(requests[0].bytes))).toBe(true);
+    expect(requests.map(({ held }) => held.isInflated)).toEqual([true, false, true]);
+    cache.clear();
+    expect(requests.map(({ held }) => held.isInflated)).toEqual([false, false, false]);
+  });
+
+  it('keeps the last request inflated even past the budget', () => {
+    const bytes = encodeRequest('traces', traces({ x: [span({ traceId: 'ab'.repeat(16) })] }));
+    const cache = new InflatedCache(1);
+    const held = new DeflatedRequest(deflateRawSync(bytes), bytes.length, cache);
+
+    expect(held.bytes.length).toBe(bytes.length);
+    expect(held.isInflated).toBe(true);
+  });
+
   it('encodes groups held deflated as it encodes them from the bytes', () => {
     const a = 'aa'.repeat(16);
     const b = 'bb'.repeat(16);
@@ -191,7 +215,7 @@ describe('OTLP wire split', () => {
     const groups = groupSpansByTrace(bytes);
     const plain = Buffer.from(encodeSpanGroups([...groups.values()].flat()));
 
-    const held = new DeflatedRequest(deflateRawSync(bytes));
+    const held = new DeflatedRequest(deflateRawSync(bytes), bytes.length);
     for (const group of [...groups.values()].flat()) group.source = held;
 
     expect(held.heldBytes).toBeLessThan(bytes.length);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { tailSamplingFactory } from '../../processors/sampling/tail_sampling/factory.js';
 import { TraceBuffer, type Decision } from '../../processors/sampling/tail_sampling/buffer.js';
@@ -363,7 +364,8 @@ describe('tail_sampling processor', () => {
     const settings = config([{ name: 'all', type: 'always_sample' }], { decision_wait: 60_000 });
     const processor = harness.create(tailSamplingFactory, { config: settings, next });
     await processor.start(testHost());
-    const request = traces({ api: [span({ traceId: A, name: 'first', attributes: { 'url.path': '/v1/orders' } }), span({ traceId: B, name: 'second' }), span({ traceId: A, name: 'third' })] });
+    const query = 'status=open&sort=created&fields=id,status,total'.repeat(20);
+    const request = traces({ api: [span({ traceId: A, name: 'first', attributes: { 'url.path': '/v1/orders', 'url.query': query } }), span({ traceId: B, name: 'second', attributes: { 'url.query': query } }), span({ traceId: A, name: 'third' })] });
     const inflated = vi.spyOn(DeflatedRequest.prototype, 'bytes', 'get');
 
     await processor.consume(encodedBatch(tracesBatch(request)));
@@ -374,6 +376,27 @@ describe('tail_sampling processor', () => {
     const names = next.spans().map((entry) => `${traceIdHex(entry)} ${entry.name}`).sort();
     expect(names).toEqual([`${A} first`, `${A} third`, `${B} second`]);
     expect(next.spans().find((entry) => entry.name === 'first')?.attributes).toEqual(request.resourceSpans?.[0].scopeSpans?.[0].spans?.[0].attributes);
+  });
+
+  it('keeps batches as they are when told not to compress or when they do not deflate', async () => {
+    const inflated = vi.spyOn(DeflatedRequest.prototype, 'bytes', 'get');
+    const cases = [
+      { compress_held_batches: false, payload: 'x'.repeat(4096) },
+      { compress_held_batches: true, payload: randomBytes(3072).toString('base64') },
+    ];
+    for (const [index, { compress_held_batches, payload }] of cases.entries()) {
+      const next = new CaptureConsumer();
+      const settings = config([{ name: 'all', type: 'always_sample' }], { decision_wait: 60_000, compress_held_batches });
+      const processor = harness.create(tailSamplingFactory, { id: `tail_sampling/plain${index}`, config: settings, next });
+      await processor.start(testHost());
+
+      await processor.consume(encodedBatch(tracesBatch(traces({ api: [span({ traceId: A, attributes: { 'app.payload': payload } })] }))));
+      await processor.shutdown();
+
+      expect(next.spans().map((entry) => entry.attributes?.find((attribute) => attribute.key === 'app.payload')?.value?.stringValue)).toEqual([payload]);
+    }
+    expect(inflated).not.toHaveBeenCalled();
+    inflated.mockRestore();
   });
 
   it('keeps an attack and the actor later traces through the findings bus', async () => {

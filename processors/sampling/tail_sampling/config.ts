@@ -100,6 +100,11 @@ export interface TailSamplingConfig {
     /** Trace ids of traces not sampled remembered, so late spans are dropped. Default 100000; 0 disables. */
     non_sampled_cache_size: number;
   };
+  /**
+   * Keep batches deflated while their traces wait. Default true; turn it off when spans carry
+   * data that does not compress (random tokens, encrypted payloads), where it costs CPU for nothing.
+   */
+  compress_held_batches: boolean;
   /** A trace is sampled when any policy samples it. Required. */
   policies: PolicyConfig[];
 }
@@ -110,6 +115,7 @@ export function createDefaultConfig(): TailSamplingConfig {
     num_traces: 50_000,
     max_spans_per_trace: 10_000,
     decision_cache: { sampled_cache_size: 100_000, non_sampled_cache_size: 100_000 },
+    compress_held_batches: true,
     policies: [],
   };
 }
@@ -162,6 +168,7 @@ export const schema = object({
   num_traces: integer({ min: 1 }),
   max_spans_per_trace: integer({ min: 1 }),
   decision_cache: object({ sampled_cache_size: integer({ min: 0 }), non_sampled_cache_size: integer({ min: 0 }) }),
+  compress_held_batches: boolean(),
   policies: list(policy as Schema<unknown>, { minItems: 1 }),
 }, { required: ['policies'] });
 

@@ -4,7 +4,7 @@ import { OtlpBatch, type Batch } from '../../../core/data/batch.js';
 import type { StageSpec } from '../../../core/pool/pool.js';
 import type { Counter } from '../../../core/telemetry/metrics.js';
 import { DropLog } from '../../helper/drop-log.js';
-import { DeflatedRequest, encodeSpanGroups, groupSpansByTrace, spanBytes, type SpanGroup } from '../../helper/otlp-wire.js';
+import { DeflatedRequest, InflatedCache, encodeSpanGroups, groupSpansByTrace, spanBytes, type SpanGroup } from '../../helper/otlp-wire.js';
 import { TraceBuffer, type Decision, type Released } from './buffer.js';
 import { createDefaultConfig, schema, validateConfig, type TailSamplingConfig } from './config.js';
 import { compilePolicies } from './policies.js';
@@ -16,6 +16,15 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : 
 
 /** zlib's fastest level: held requests deflate nearly as well as at the default level, about three times faster. */
 const DEFLATE_LEVEL = 1;
+
+/** Bytes of batches waiting to be deflated at most; past it `consume` waits, which slows the sender. */
+const MAX_DEFLATING_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of inflated batches kept for the next spans passed on from them. */
+const INFLATED_CACHE_BYTES = 8 * 1024 * 1024;
+
+/** A deflated copy larger than this share of the batch is not kept: inflating it again would cost more than it saves. */
+const MAX_DEFLATED_SHARE = 0.5;
 
 /** Spans and bytes per batch passed on at most, so one decision tick does not build a huge request. */
 const MAX_SPANS_PER_OUTPUT = 8192;
@@ -59,6 +68,8 @@ class TailSamplingProcessor implements Processor {
   private readonly dropLog: DropLog;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly deflating = new Set<Promise<void>>();
+  private deflatingBytes = 0;
+  private readonly inflated = new InflatedCache(INFLATED_CACHE_BYTES);
   private readonly outbox: Released[] = [];
   private pump: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -105,6 +116,7 @@ class TailSamplingProcessor implements Processor {
     await Promise.all([...this.deflating]);
     this.send(this.buffer.releaseAll(Date.now()));
     await Promise.allSettled([...this.inFlight]);
+    this.inflated.clear();
     this.dropLog.flush();
   }
 
@@ -115,7 +127,7 @@ class TailSamplingProcessor implements Processor {
     const bytes = batch.toBytes();
     const slices = groupSpansByTrace(bytes);
     const { late, early } = this.buffer.add(result, slices, Date.now());
-    this.hold(bytes, slices);
+    if (this.settings.config.compress_held_batches) await this.hold(bytes, slices);
     this.send(early);
     // Late spans of a sampled trace go on with this request, so a refusal reaches its sender.
     for (const output of this.batches(late)) await this.settings.next.consume(output);
@@ -126,21 +138,26 @@ class TailSamplingProcessor implements Processor {
    * bytes of the request are freed. Groups already passed on are not affected; if deflating fails,
    * the groups keep the bytes.
    */
-  private hold(bytes: Uint8Array, slices: Map<string, SpanGroup[]>): void {
+  private async hold(bytes: Uint8Array, slices: Map<string, SpanGroup[]>): Promise<void> {
+    this.deflatingBytes += bytes.byteLength;
     const deflating = new Promise<void>((done) => {
       deflateRaw(bytes, { level: DEFLATE_LEVEL }, (error, deflated) => {
         this.deflating.delete(deflating);
+        this.deflatingBytes -= bytes.byteLength;
         done();
-        if (error) return;
+        if (error || deflated.byteLength > bytes.byteLength * MAX_DEFLATED_SHARE) return;
         // zlib returns a view of its 16 KiB output chunk when the result fits in one. A copy of the
         // exact size frees the rest of the chunk, half of the held memory on the benchmark.
-        const held = new DeflatedRequest(deflated.byteLength < deflated.buffer.byteLength ? new Uint8Array(deflated) : deflated);
+        const held = new DeflatedRequest(deflated.byteLength < deflated.buffer.byteLength ? new Uint8Array(deflated) : deflated, bytes.byteLength, this.inflated);
         for (const groups of slices.values()) {
           for (const group of groups) if (group.source === bytes) group.source = held;
         }
       });
     });
     this.deflating.add(deflating);
+    // zlib's thread pool can fall behind the receivers on large batches; waiting here bounds the
+    // bytes queued for it and passes the delay on to the sender.
+    while (this.deflatingBytes > MAX_DEFLATING_BYTES && this.deflating.size > 0) await Promise.race(this.deflating);
   }
 
   private group(batch: OtlpBatch): Promise<GroupResult> {
@@ -199,9 +216,7 @@ class TailSamplingProcessor implements Processor {
 
   private output(groups: SpanGroup[], spans: number, origin: { receiver: string }): OtlpBatch {
     this.settings.metrics.processorOutgoing.add({ processor: this.settings.id, signal: 'traces' }, spans);
-    const bytes = encodeSpanGroups(groups);
-    for (const group of groups) if (group.source instanceof DeflatedRequest) group.source.close();
-    return OtlpBatch.fromBytes('traces', bytes, spans, origin);
+    return OtlpBatch.fromBytes('traces', encodeSpanGroups(groups), spans, origin);
   }
 
   private countDecision(decision: Decision): void {
