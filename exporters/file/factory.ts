@@ -39,6 +39,7 @@ function createFileExporter(settings: CreateSettings<FileExporterConfig>): Queue
     config: settings.config,
     logger: settings.logger,
     metrics: settings.metrics,
+    storage: settings.storage,
     send: (batch) => {
       const text = toLines(batch, settings.pool, settings.config.format);
       const next = Promise.all([text, tail]).then(([lines]) => write(lines));

@@ -62,6 +62,7 @@ function createOtlpExporter(settings: CreateSettings<OtlpExporterConfig>): Queue
     config,
     logger,
     metrics: settings.metrics,
+    storage: settings.storage,
     send: async (batch, abort) => {
       const { signal, request } = exportPayload(batch);
       const answer = await (transport as OtlpTransport).send(signal, request, abort);

@@ -1,5 +1,8 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { Metadata, ServerCredentials, status as GrpcStatus } from '@grpc/grpc-js';
@@ -11,6 +14,7 @@ import { FindingsBatch, OtlpBatch } from '../../../core/data/batch.js';
 import type { Finding } from '../../../core/data/finding.js';
 import type { TelemetrySignal } from '../../../core/data/signal.js';
 import { FindingsBus } from '../../../core/findings-bus.js';
+import { Storage } from '../../../core/storage/storage.js';
 import { createLogger } from '../../../core/logger.js';
 import { decodeRequest, encodeResponse, encodeRpcStatus, type ExportLogsServiceRequest, type ExportTraceServiceRequest } from '../../../core/otlp/codec.js';
 import { toOtlpJson } from '../../../core/otlp/json.js';
@@ -34,7 +38,7 @@ const running: RunningExporter[] = [];
 
 const host: Host = { admin: undefined as never, findingsBus: new FindingsBus(), reportStatus: () => undefined };
 
-async function startExporter(overrides: Record<string, unknown>): Promise<RunningExporter> {
+async function startExporter(overrides: Record<string, unknown>, storage?: Storage): Promise<RunningExporter> {
   const config = mergeDefaults(createDefaultConfig(), {
     retry_on_failure: { initial_interval: 20, max_interval: 50, max_elapsed_time: 10_000 },
     ...overrides,
@@ -44,7 +48,7 @@ async function startExporter(overrides: Record<string, unknown>): Promise<Runnin
   const metrics = new PipelineMetrics(new MetricsRegistry());
   const exporter = otlpExporterFactory.create({
     id: 'otlp', config, logger: createLogger({ destination }).child({ component: 'exporter', id: 'otlp' }), metrics,
-    pool: undefined as never, storage: undefined as never, admission: new Admission(),
+    pool: undefined as never, storage: storage as never, admission: new Admission(),
   });
   await exporter.start(host);
   const entry = { exporter, metrics, logs };
@@ -102,6 +106,22 @@ describe('otlp exporter over HTTP/protobuf', () => {
     expect(request.headers['x-tenant']).toBe('blue');
     expect(request.headers['user-agent']).toBe('watchpost');
     expect(request.body.equals(bytes)).toBe(true);
+  });
+
+  it('keeps its queue in lmdb when asked to', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'watchpost-otlp-queue-'));
+    const storage = new Storage(directory);
+    const { exporter } = await startExporter({ protocol: 'http/protobuf', endpoint: sink.url, compression: 'none', sending_queue: { storage: 'lmdb' } }, storage);
+    const bytes = unusualTracesBytes();
+
+    await exporter.consume(batchOf('traces', bytes, 1));
+
+    const request = await waitFor(() => sink.requests[0], 10_000, 'the forwarded request');
+    expect(request.body.equals(bytes)).toBe(true);
+    await exporter.shutdown();
+    running.splice(0);
+    await storage.close();
+    rmSync(directory, { recursive: true, force: true });
   });
 
   it('compresses with gzip by default', async () => {
