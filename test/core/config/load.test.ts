@@ -19,6 +19,17 @@ function issuesOf(file: string, env: NodeJS.ProcessEnv = {}): ConfigIssue[] {
   throw new Error(`${file} loaded without errors`);
 }
 
+/** The issues of an inline config; none when it loads. */
+function issuesOfText(text: string): ConfigIssue[] {
+  try {
+    loadConfigText(text, 'inline.yaml', registry, {});
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+
 describe('config loading', () => {
   it('accepts a valid file and fills defaults', () => {
     const config = loadConfigFile(fixture('valid.yaml'), registry, {});
@@ -59,13 +70,7 @@ describe('config loading', () => {
       '    traces: { receivers: [otlp, nothere], exporters: [debug] }',
       '  bogus: 1',
     ].join('\n');
-    let issues: ConfigIssue[] = [];
-    try {
-      loadConfigText(text, 'inline.yaml', registry, {});
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      issues = error.issues;
-    }
+    const issues = issuesOfText(text);
     expect(issues.map((issue) => [issue.code, issue.path, issue.line])).toEqual([
       ['WP_ERR_CONFIG_MISSING_REFERENCE', 'service.pipelines.traces.receivers[1]', 5],
       ['WP_ERR_CONFIG_UNKNOWN_KEY', 'service.bogus', 6],
@@ -81,13 +86,7 @@ describe('config loading', () => {
       '  pipelines:',
       '    traces: { receivers: [otlp], exporters: [slack] }',
     ].join('\n');
-    let issues: ConfigIssue[] = [];
-    try {
-      loadConfigText(text, 'inline.yaml', registry, {});
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      issues = error.issues;
-    }
+    const issues = issuesOfText(text);
     expect(issues.map((issue) => [issue.code, issue.path, issue.line])).toEqual([
       ['WP_ERR_CONFIG_UNKNOWN_KEY', 'exporters.slack.colour', 3],
       ['WP_ERR_CONFIG_INVALID_VALUE', 'service.pipelines.traces.exporters[0]', 6],

@@ -1,44 +1,22 @@
-import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeResponse } from '../../../core/otlp/codec.js';
 import { grpcExport, httpSend, InProcessWatchpost } from '../../helpers/otlp.js';
-import { tempDirectory } from '../../helpers/tmp.js';
+import { otlpToFile } from './file-fixture.js';
 import { loadCorpus } from '../../core/otlp/corpus.js';
 
 const SIGNAL_PATHS = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' } as const;
 
 describe('OTLP receivers on the corpus', () => {
-  const directory = tempDirectory();
+  const fixture = otlpToFile({ protocols: '      grpc: { endpoint: 127.0.0.1:0 }\n      http: { endpoint: 127.0.0.1:0 }', signals: ['traces', 'logs', 'metrics'] });
   let watchpost: InProcessWatchpost;
   let base: string;
   let grpcAddress: string;
 
-  beforeAll(async () => {
-    watchpost = await InProcessWatchpost.start(`
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:0 }
-      http: { endpoint: 127.0.0.1:0 }
-exporters:
-  file: { path: ${join(directory.path, 'telemetry.jsonl')} }
-service:
-  worker_pool: { threads: 1 }
-  admin: { endpoint: 127.0.0.1:0 }
-  storage: { directory: ${join(directory.path, 'data')} }
-  pipelines:
-    traces: { receivers: [otlp], exporters: [file] }
-    logs: { receivers: [otlp], exporters: [file] }
-    metrics: { receivers: [otlp], exporters: [file] }
-`);
+  beforeAll(() => {
+    watchpost = fixture.watchpost;
     base = `http://${watchpost.endpoint('http')}`;
     grpcAddress = watchpost.endpoint('grpc');
-  });
-
-  afterAll(async () => {
-    await watchpost?.stop();
-    directory.cleanup();
   });
 
   for (const entry of loadCorpus()) {

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeRpcStatus } from '../../../core/otlp/codec.js';
 import type { TelemetrySignal } from '../../../core/data/signal.js';
 import { grpcExport, httpSend, InProcessWatchpost } from '../../helpers/otlp.js';
-import { tempDirectory } from '../../helpers/tmp.js';
+import { otlpToFile } from './file-fixture.js';
 import { logsProtobuf, metricsProtobuf, span, tracesJson, tracesProtobuf } from './payloads.js';
 
 /** A small seeded generator (mulberry32), so every run sends the same bodies and a failure repeats. */
@@ -54,39 +53,15 @@ const VALID: Record<TelemetrySignal, Uint8Array> = {
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 
 describe('OTLP receivers under malformed input', () => {
-  const directory = tempDirectory();
+  const fixture = otlpToFile({ protocols: '      grpc: { endpoint: 127.0.0.1:0 }\n      http: { endpoint: 127.0.0.1:0 }', signals: ['traces', 'logs', 'metrics', 'findings'], processors: ['detection'] });
   let watchpost: InProcessWatchpost;
   let base: string;
   let grpcAddress: string;
 
-  beforeAll(async () => {
-    watchpost = await InProcessWatchpost.start(`
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:0 }
-      http: { endpoint: 127.0.0.1:0 }
-processors:
-  detection: {}
-exporters:
-  file: { path: ${join(directory.path, 'telemetry.jsonl')} }
-service:
-  worker_pool: { threads: 1 }
-  admin: { endpoint: 127.0.0.1:0 }
-  storage: { directory: ${join(directory.path, 'data')} }
-  pipelines:
-    traces: { receivers: [otlp], processors: [detection], exporters: [file] }
-    logs: { receivers: [otlp], processors: [detection], exporters: [file] }
-    metrics: { receivers: [otlp], exporters: [file] }
-    findings: { receivers: [detection], exporters: [file] }
-`);
+  beforeAll(() => {
+    watchpost = fixture.watchpost;
     base = `http://${watchpost.endpoint('http')}`;
     grpcAddress = watchpost.endpoint('grpc');
-  });
-
-  afterAll(async () => {
-    await watchpost?.stop();
-    directory.cleanup();
   });
 
   for (const signal of ['traces', 'logs', 'metrics'] as const) {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../core/cli/builtins.js';
 import { loadConfigText } from '../../../core/config/load.js';
 import { createLogger } from '../../../core/logger.js';
@@ -12,39 +12,21 @@ import { Service } from '../../../core/service.js';
 import { tempDirectory } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { grpcExport, InProcessWatchpost } from '../../helpers/otlp.js';
+import { otlpToFile } from './file-fixture.js';
 import { logsProtobuf, metricsProtobuf, readJsonLines, span, spansOf, tracesProtobuf } from './payloads.js';
 
 /** grpc-js's number for gzip in `grpc.default_compression_algorithm`. */
 const GZIP = { 'grpc.default_compression_algorithm': 2 };
 
 describe('OTLP/gRPC receiver', () => {
-  const directory = tempDirectory();
-  const telemetryFile = join(directory.path, 'telemetry.jsonl');
+  const fixture = otlpToFile({ protocols: '      grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 1 }', signals: ['traces', 'metrics'] });
+  const { telemetryFile } = fixture;
   let watchpost: InProcessWatchpost;
   let address: string;
 
-  beforeAll(async () => {
-    watchpost = await InProcessWatchpost.start(`
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 1 }
-exporters:
-  file: { path: ${telemetryFile} }
-service:
-  worker_pool: { threads: 1 }
-  admin: { endpoint: 127.0.0.1:0 }
-  storage: { directory: ${join(directory.path, 'data')} }
-  pipelines:
-    traces: { receivers: [otlp], exporters: [file] }
-    metrics: { receivers: [otlp], exporters: [file] }
-`);
+  beforeAll(() => {
+    watchpost = fixture.watchpost;
     address = watchpost.endpoint('grpc');
-  });
-
-  afterAll(async () => {
-    await watchpost?.stop();
-    directory.cleanup();
   });
 
   it('exports traces and answers an empty response', async () => {

@@ -1,44 +1,24 @@
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeResponse, decodeRpcStatus, encodeRequest } from '../../../core/otlp/codec.js';
-import { tempDirectory } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { httpSend, InProcessWatchpost } from '../../helpers/otlp.js';
+import { otlpToFile } from './file-fixture.js';
 import { logsProtobuf, metricsProtobuf, readJsonLines, span, spansOf, tracesJson, tracesProtobuf } from './payloads.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('OTLP/HTTP receiver', () => {
-  const directory = tempDirectory();
-  const telemetryFile = join(directory.path, 'telemetry.jsonl');
+  const fixture = otlpToFile({ protocols: '      http: { endpoint: 127.0.0.1:0, max_request_body_size: 65536 }', signals: ['traces', 'logs'] });
+  const { telemetryFile } = fixture;
   let watchpost: InProcessWatchpost;
   let base: string;
 
-  beforeAll(async () => {
-    watchpost = await InProcessWatchpost.start(`
-receivers:
-  otlp:
-    protocols:
-      http: { endpoint: 127.0.0.1:0, max_request_body_size: 65536 }
-exporters:
-  file: { path: ${telemetryFile} }
-service:
-  worker_pool: { threads: 1 }
-  admin: { endpoint: 127.0.0.1:0 }
-  storage: { directory: ${join(directory.path, 'data')} }
-  pipelines:
-    traces: { receivers: [otlp], exporters: [file] }
-    logs: { receivers: [otlp], exporters: [file] }
-`);
+  beforeAll(() => {
+    watchpost = fixture.watchpost;
     base = `http://${watchpost.endpoint('http')}`;
-  });
-
-  afterAll(async () => {
-    await watchpost?.stop();
-    directory.cleanup();
   });
 
   it('accepts protobuf and answers with an empty protobuf response', async () => {
