@@ -335,8 +335,11 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
   if (value.length < 2) return undefined;
   if (COMMAND_PARAMETERS.has(parameter)) {
     // Separators before the first command change nothing: `cmd=;id`.
-    const command = commandWords(deobfuscateShell(value).replace(/^[\s;|&]+/, ''))?.name;
-    if (command && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
+    const line = deobfuscateShell(value).replace(/^[\s;|&]+/, '');
+    const command = commandWords(line)?.name;
+    // Exchange ActiveSync clients send `Cmd=Ping` as their push request; ping without a host does nothing.
+    const bareName = line.trim() === command;
+    if (command && !(bareName && command === 'ping') && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
   }
   // Words, digits and spaces alone have no separator, no shell syntax and no argument that only
   // a command takes. Of the checks below, only cmd.exe's `if` can match them.

@@ -219,8 +219,12 @@ describe('cmdi detector', () => {
     expect(detectCommandInjection(value, true)).toBeUndefined();
   });
 
-  it.each(['python3.10 cmd', ';id'])('finds a command in a cmd parameter: %s', (value) => {
+  it.each(['python3.10 cmd', ';id', 'ping 10.0.0.1', ';ping'])('finds a command in a cmd parameter: %s', (value) => {
     expect(detectCommandInjection(value, false, 'cmd')).toBeDefined();
+  });
+
+  it('passes the ActiveSync push request Cmd=Ping', () => {
+    expect(detectCommandInjection('ping', false, 'cmd')).toBeUndefined();
   });
 
   it.each(['pip install requests', 'ls 400 lexus', 'at the store', 'red; green; blue', 'tom & jerry', 'c++ tutorial', '~5 minutes', 'time who knows'])('passes the text %s', (value) => {
