@@ -23,7 +23,7 @@ export interface AlertingDestination {
   sendAll?: (client: HttpClient, findings: Finding[], signal: AbortSignal) => Promise<void>;
   /**
    * Closes an alert once its finding has been quiet for `resolveAfter` milliseconds (or the
-   * finding's own suppression period, when longer). Needs `sendOne`.
+   * finding's own suppression period, when it has one). Needs `sendOne`.
    */
   resolve?: {
     resolveAfter: number;

@@ -125,6 +125,8 @@ export class QueuedExporter implements Exporter, Component {
       this.metrics.enqueueFailed(accepted.signal, accepted.itemCount);
       if (error instanceof QueueFullError) {
         this.dropLog.record('queue_full', accepted.itemCount);
+        // A persistent queue can be full from the start after a restart, before any push succeeded.
+        this.queueWarned = true;
         this.setHealth('failing', 'sending queue is full');
         throw retryableError('WP_ERR_EXPORTER_QUEUE_FULL', `exporter ${this.options.id}: ${error.message}`);
       }

@@ -41,7 +41,8 @@ export function slackMessage(finding: Finding, textTemplate: string): Record<str
   if (finding.rule.mitre_attack) fields.push(field('MITRE ATT&CK', finding.rule.mitre_attack));
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(`${finding.status === 'update' ? 'Update: ' : ''}${finding.rule.name}`, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: `${SEVERITY_MARK[finding.severity]} ${text}` }, fields },
+    // A section's text takes at most 3000 characters, the severity mark included.
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(`${SEVERITY_MARK[finding.severity]} ${text}`, 3000) }, fields },
   ];
   const sample = finding.evidence[0];
   if (sample) {

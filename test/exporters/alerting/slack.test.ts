@@ -48,6 +48,17 @@ describe('slack exporter', () => {
     expect(payload.blocks.length).toBeLessThanOrEqual(50);
   });
 
+  it('keeps a long text within the 3000 characters of a section', async () => {
+    const exporter = await harness.start(harness.create(slackExporterFactory, { webhook_url: `${sink.url}/services/T000/B000/XXXX`, text: `{{ summary }} ${'x'.repeat(3100)}` }));
+
+    await exporter.consume(findingsBatch(fixtureFindings().slice(0, 1)));
+    await waitFor(() => sink.requests.length === 1, 5000, 'the message');
+
+    const payload = sink.json<SlackPayload>()[0];
+    expect(payload.text.length).toBe(3000);
+    expect(payload.blocks[1].text?.text.length).toBe(3000);
+  });
+
   it('escapes control characters an attacker could use for mentions and links', async () => {
     const finding = { ...fixtureFindings()[0], actor: { address: '203.0.113.7', identity: '<!channel> & <https://evil.example|click>' }, action: undefined, severity: 'critical' as const };
     finding.target.path = '/search?q=<!here>';

@@ -11,11 +11,11 @@ import { HttpSink } from '../../helpers/http-sink.js';
 import { waitFor } from '../../helpers/wait.js';
 import { ExporterHarness, findingsBatch, fixtureFindings } from '../harness.js';
 
-function persistentExporter(harness: ExporterHarness, url: string): QueuedExporter {
+function persistentExporter(harness: ExporterHarness, url: string, queue = { size: 1000, consumers: 2 }): QueuedExporter {
   const client = new HttpClient();
   return new QueuedExporter({
     id: 'durable',
-    config: mergeDefaults(defaultHelperConfig(), { sending_queue: { storage: 'lmdb', num_consumers: 2 }, retry_on_failure: { initial_interval: 10, max_interval: 20, max_elapsed_time: 0 } }),
+    config: mergeDefaults(defaultHelperConfig(), { timeout: 200, sending_queue: { storage: 'lmdb', num_consumers: queue.consumers, queue_size: queue.size }, retry_on_failure: { initial_interval: 10, max_interval: 20, max_elapsed_time: 0 } }),
     logger: harness.log.logger,
     metrics: harness.metrics,
     storage: harness.storage,
@@ -54,6 +54,27 @@ describe('persistent sending queue', () => {
     expect(queueKeys(harness)).toBe(1);
     await sink.stop();
     await exporter.shutdown();
+  });
+
+  it('stays failing after a restart with a full queue', async () => {
+    sink.responder = (_request, response) => response.writeHead(503).end();
+    // One batch in flight and two waiting fill a queue of two.
+    const small = { size: 2, consumers: 1 };
+    const first = persistentExporter(harness, sink.url, small);
+    await first.start(harness.host);
+    for (let i = 0; i < 3; i++) await first.consume(findingsBatch(fixtureFindings()));
+    await first.shutdown();
+
+    const second = persistentExporter(harness, sink.url, small);
+    await second.start(harness.host);
+    await expect(second.consume(findingsBatch(fixtureFindings()))).rejects.toThrow('full');
+    const since = harness.host.statuses.length;
+    const requests = sink.requests.length;
+    await waitFor(() => sink.requests.length >= requests + 4, 5000, 'retries of the recovered batches');
+
+    expect(harness.host.statuses.slice(since).map((entry) => entry.status)).toEqual([]);
+    expect(harness.host.lastStatus('durable')).toBe('failing');
+    await second.shutdown();
   });
 
   it('removes a batch from lmdb once it is delivered', async () => {
