@@ -7,6 +7,22 @@ import { HttpClient, type ClientTlsConfig } from './http.js';
 import { AlertResolver, type OpenAlert } from './resolver.js';
 import { QueuedExporter, type SendContext } from './sender.js';
 
+/**
+ * Time an alert stays open past its quiet period, at most. Detection sends a finding's `update`
+ * (the repeats counted while it was suppressed) when the suppression period ends, which is when
+ * the quiet period of the `new` finding ends too; without this margin the resolve went out first
+ * and the update opened a second incident.
+ */
+const MAX_RESOLVE_GRACE_MS = 10_000;
+
+/** Returns how long after a sent finding its alert resolves when nothing else arrives. */
+export function resolveDelay(finding: Finding, resolveAfter: number): number {
+  const quiet = quietPeriod(finding, resolveAfter);
+  const grace = Math.min(MAX_RESOLVE_GRACE_MS, quiet);
+  // An update closes a suppression period: no later event is counted in it.
+  return finding.status === 'update' ? grace : quiet + grace;
+}
+
 /** Settings shared by the alerting exporters (Slack, PagerDuty, Opsgenie, Alertmanager). */
 export interface AlertingExporterConfig extends ExporterHelperConfig, AlertingConfig {
   tls: ClientTlsConfig;
@@ -23,7 +39,7 @@ export interface AlertingDestination {
   sendAll?: (client: HttpClient, findings: Finding[], signal: AbortSignal) => Promise<void>;
   /**
    * Closes an alert once its finding has been quiet for `resolveAfter` milliseconds (or the
-   * finding's own suppression period, when it has one). Needs `sendOne`.
+   * finding's own suppression period, when it has one), see `resolveDelay`. Needs `sendOne`.
    */
   resolve?: {
     resolveAfter: number;
@@ -64,7 +80,7 @@ export function createAlertingExporter<C extends AlertingExporterConfig>(setting
       findings: [finding],
       send: async (abort: AbortSignal) => {
         await sendOne(client, finding, abort);
-        if (closing) resolver?.touch(finding, quietPeriod(finding, closing.resolveAfter));
+        if (closing) resolver?.touch(finding, resolveDelay(finding, closing.resolveAfter));
       },
     }));
     await sendEach(messages, signal, context, batch.origin);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../core/data/finding.js';
 import { pagerDutyExporterFactory } from '../../../exporters/alerting/pagerduty/factory.js';
+import { resolveDelay } from '../../../exporters/helper/alerting-exporter.js';
 import { HttpSink } from '../../helpers/http-sink.js';
 import { waitFor } from '../../helpers/wait.js';
 import { configErrors } from '../config-errors.js';
@@ -10,6 +11,17 @@ import { pagerDutyAccepted } from './servers.js';
 const ROUTING_KEY = 'R0123456789ABCDEF0123456789ABCDE';
 
 type PagerDutyEvent = { routing_key: string; event_action: string; dedup_key: string; client?: string; payload?: Record<string, any> };
+
+describe('resolve delay', () => {
+  it('waits out the suppression-end update before resolving', () => {
+    const finding: Finding = { ...fixtureFindings()[0], status: 'new', suppress_seconds: 60 };
+
+    expect(resolveDelay(finding, 600_000)).toBe(70_000);
+    expect(resolveDelay({ ...finding, status: 'update' }, 600_000)).toBe(10_000);
+    expect(resolveDelay({ ...finding, suppress_seconds: 2 }, 600_000)).toBe(4000);
+    expect(resolveDelay({ ...finding, suppress_seconds: undefined }, 600_000)).toBe(610_000);
+  });
+});
 
 describe('pagerduty exporter', () => {
   let harness: ExporterHarness;
