@@ -9,8 +9,8 @@ import { QueuedExporter, type SendContext } from './sender.js';
 
 /**
  * Time an alert stays open past its quiet period, at most. Detection sends a finding's `update`
- * (the repeats counted while it was suppressed) when the suppression period ends, which is when
- * the quiet period of the `new` finding ends too; without this margin the resolve went out first
+ * (the repeats counted while it was suppressed) when the suppression period ends, which is also
+ * when the quiet period of the `new` finding ends. Without this margin the resolve went out first
  * and the update opened a second incident.
  */
 const MAX_RESOLVE_GRACE_MS = 10_000;
