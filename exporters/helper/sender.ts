@@ -299,7 +299,7 @@ export class QueuedExporter implements Exporter, Component {
   private checkQueueLevel(): void {
     const queue = this.queue;
     if (!queue) return;
-    const level = queue.size() / queue.capacity;
+    const level = this.queueLevel();
     if (level >= 0.8 && !this.queueWarned) {
       this.queueWarned = true;
       this.options.logger.warn({ batches: queue.size(), capacity: queue.capacity }, 'sending queue is over 80% full');
@@ -315,9 +315,13 @@ export class QueuedExporter implements Exporter, Component {
    * `degraded` while the queue stays full.
    */
   private setHealthUnlessFull(status: ComponentStatus, message: string): void {
-    const queue = this.queue;
-    if (this.health === 'failing' && this.queueWarned && queue && queue.size() / queue.capacity >= 0.5) return;
+    if (this.health === 'failing' && this.queueWarned && this.queueLevel() >= 0.5) return;
     this.setHealth(status, message);
+  }
+
+  /** Returns the share of the queue's capacity in use; 0 without a queue. */
+  private queueLevel(): number {
+    return this.queue ? this.queue.size() / this.queue.capacity : 0;
   }
 
   private setHealth(status: ComponentStatus, message?: string): void {
