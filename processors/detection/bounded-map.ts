@@ -1,5 +1,5 @@
 /**
- * A copy of a string that does not point into a longer one. Keys are often slices of a larger
+ * Returns a copy of a string that does not point into a longer one. Keys are often slices of a larger
  * string (a worker's packed result, a log line), and V8 keeps the whole parent alive for as long
  * as a slice lives. At 20,000 clients, 19 MiB of packed results stayed behind their state keys.
  * Slicing a concatenation copies the characters into a new string just one longer than the key.

@@ -284,7 +284,7 @@ export class DeflatedRequest {
     return this.inflated;
   }
 
-  /** Bytes held while closed. */
+  /** Size of the deflated copy, in bytes. */
   get heldBytes(): number {
     return this.deflated.byteLength;
   }
@@ -303,7 +303,7 @@ export class DeflatedRequest {
 /**
  * The inflated copies of the requests read most recently, up to `limit` bytes, and always the last
  * one. Groups of one request are often passed on in several steps (a trace decided early because
- * `num_traces` is full, traces of one batch due in different ticks); without the cache each step
+ * `num_traces` is full, traces of one batch due in different ticks). Without the cache each step
  * would inflate the whole request again.
  */
 export class InflatedCache {

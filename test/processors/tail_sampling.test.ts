@@ -378,7 +378,7 @@ describe('tail_sampling processor', () => {
     expect(next.spans().find((entry) => entry.name === 'first')?.attributes).toEqual(request.resourceSpans?.[0].scopeSpans?.[0].spans?.[0].attributes);
   });
 
-  it('keeps batches as they are when told not to compress or when they do not deflate', async () => {
+  it('keeps batches plain when compression is off or poor', async () => {
     const inflated = vi.spyOn(DeflatedRequest.prototype, 'bytes', 'get');
     const cases = [
       { compress_held_batches: false, payload: 'x'.repeat(4096) },

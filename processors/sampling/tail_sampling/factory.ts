@@ -54,7 +54,7 @@ interface TailMetrics {
  *
  * Each batch is held deflated: zlib compresses it in its thread pool while the batch waits, and
  * the groups switch to the deflated copy when it is ready. Passing spans on inflates the batch
- * again, once per output batch.
+ * again, and an InflatedCache keeps the recent ones so that later steps reuse them.
  *
  * A batch is acknowledged once its spans are buffered: holding the sender for the decision wait
  * would time its requests out. Spans still buffered when the process dies are therefore lost;
@@ -155,7 +155,7 @@ class TailSamplingProcessor implements Processor {
       });
     });
     this.deflating.add(deflating);
-    // zlib's thread pool can fall behind the receivers on large batches; waiting here bounds the
+    // zlib's thread pool can fall behind the receivers on large batches. Waiting here bounds the
     // bytes queued for it and passes the delay on to the sender.
     while (this.deflatingBytes > MAX_DEFLATING_BYTES && this.deflating.size > 0) await Promise.race(this.deflating);
   }

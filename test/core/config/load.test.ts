@@ -19,7 +19,7 @@ function issuesOf(file: string, env: NodeJS.ProcessEnv = {}): ConfigIssue[] {
   throw new Error(`${file} loaded without errors`);
 }
 
-/** The issues of an inline config; none when it loads. */
+/** Returns the issues of an inline config, or none when it loads. */
 function issuesOfText(text: string): ConfigIssue[] {
   try {
     loadConfigText(text, 'inline.yaml', registry, {});

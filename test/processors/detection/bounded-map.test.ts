@@ -12,7 +12,7 @@ describe('BoundedMap', () => {
     expect(map.size).toBe(4);
   });
 
-  it('finds a key by the string it was given, whatever string holds the same text', () => {
+  it('finds a key sliced from a longer string', () => {
     const line = `GET /orders ${'x'.repeat(4096)} 203.0.113.77 end`;
     const key = line.slice(line.indexOf('203.'), line.indexOf(' end'));
     const map = new BoundedMap<string>(8, () => undefined);
