@@ -59,7 +59,7 @@ const WINDOWS_PHRASES = ['win32_process', 'invoke-wmimethod', 'get-wmiobject', '
 const WINDOWS_PHRASE_SET = new NeedleSet(WINDOWS_PHRASES);
 const MAX_SEGMENTS = 64;
 /** Parameter names web shells and vulnerable tools take commands in; any command there counts. */
-const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline', 'c']);
+const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline']);
 
 /**
  * Undoes shell obfuscation in a copy of the value: quotes and backslashes inside words, empty
@@ -351,18 +351,30 @@ function hasShellCharacters(value: string): boolean {
 }
 
 /**
+ * Finds a command in the value of a parameter that web shells take commands in (`cmd`, `exec`):
+ * the first word of any of its commands, so `cmd=;id` and a second line `at 2:00 …` count.
+ */
+function parameterCommand(value: string): string | undefined {
+  const segments = splitCommands(deobfuscateShell(value));
+  for (const segment of segments) {
+    const command = commandWords(segment.text)?.name;
+    if (!command || !(COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) continue;
+    // Exchange ActiveSync clients send `Cmd=Ping` as their push request; ping without a host does nothing.
+    if (command === 'ping' && segments.length === 1 && segment.text.trim() === command) continue;
+    return command;
+  }
+  return undefined;
+}
+
+/**
  * Checks one decoded, lower-cased value; returns what was found, or undefined. `parameter` is the
  * query parameter's name, if the value is one; `classes` are the value's character classes.
  */
 export function detectCommandInjection(value: string, inUserAgent = false, parameter = '', classes = charClasses(value)): string | undefined {
   if (value.length < 2) return undefined;
   if (COMMAND_PARAMETERS.has(parameter)) {
-    // Separators before the first command change nothing: `cmd=;id`.
-    const line = deobfuscateShell(value).replace(/^[\s;|&]+/, '');
-    const command = commandWords(line)?.name;
-    // Exchange ActiveSync clients send `Cmd=Ping` as their push request; ping without a host does nothing.
-    const bareName = line.trim() === command;
-    if (command && !(bareName && command === 'ping') && (COMMANDS.has(command) || AMBIGUOUS_COMMANDS.has(command))) return `command ${command} in parameter ${parameter}`;
+    const found = parameterCommand(value);
+    if (found) return `command ${found} in parameter ${parameter}`;
   }
   // Words, digits and spaces alone have no separator, no shell syntax and no argument that only
   // a command takes. Of the checks below, only cmd.exe's `if` can match them.

@@ -228,6 +228,14 @@ describe('cmdi detector', () => {
     expect(detectCommandInjection(value, false, 'cmd')).toBeDefined();
   });
 
+  it('finds a command on a later line of a cmd parameter', () => {
+    expect(detectCommandInjection('go to store.\nat the store, shop.', false, 'cmd')).toBe('command at in parameter cmd');
+  });
+
+  it.each(['top', 'more', 'date'])('passes %s in a parameter named c', (value) => {
+    expect(detectCommandInjection(value, false, 'c')).toBeUndefined();
+  });
+
   it('passes the ActiveSync push request Cmd=Ping', () => {
     expect(detectCommandInjection('ping', false, 'cmd')).toBeUndefined();
   });
