@@ -125,16 +125,6 @@ const HTTP_CLIENTS = new Set(['wget', 'curl', 'fetch', 'lwp-download', 'python',
 
 /** Prefixes that only run the command after them, with no everyday sense: `sudo id`, `nohup nc …`. */
 const COMMAND_ONLY_PREFIXES = new Set(['sudo', 'nohup', 'strace', 'xargs', 'stdbuf', 'builtin']);
-/** Prefixes that a whole value of two words, prefix and command, runs: `time who`, `env id`. */
-const PROBE_PREFIXES = new Set(['time', 'sudo', 'nohup', 'strace', 'xargs', 'exec', 'env', 'timeout']);
-/** Everyday-word commands that tell an attacker who the server runs as; probes send them alone behind a prefix. */
-const IDENTITY_COMMANDS = new Set(['who', 'id', 'w', 'uptime']);
-/**
- * Configuration and cloud tools whose command lines read `tool verb object` (`chef report
- * nodes`, `docker ps -a`). A user agent that is such a line, with no `product/version` token,
- * is a command.
- */
-const TOOL_COMMANDS = new Set(['chef', 'knife', 'docker', 'git', 'helm', 'aws', 'gcloud', 'az']);
 
 interface CommandWords {
   name: string;
@@ -222,7 +212,6 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
     // A user agent names a product and its version (`curl/8.5.0`). So one that is a bare command,
     // alone or behind a prefix that runs it, is a command.
     if (rest.length === 0 && !followed && !HTTP_CLIENTS.has(name) && (segment.text.trim() === name || (prefix !== '' && distinctive))) return name;
-    if (TOOL_COMMANDS.has(name) && rest.length > 0 && prefix === '' && segment.text.indexOf('/') < 0) return name;
     return (distinctive && (rest.length > 0 || followed)) || rest.some(isCommandArgument) ? name : undefined;
   }
   // At the start of a value, a command needs an argument shape, or a separator after it (`whoami;`).
@@ -233,17 +222,6 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
     return (name.includes('-') || COMMAND_ONLY_PREFIXES.has(prefix)) && rest.length > 0 ? name : undefined;
   }
   return rest.some(isSystemArgument) || rest.some(isScriptArgument) ? name : undefined;
-}
-
-/**
- * Finds a whole value of two words, a prefix that runs a command and the command: `time bsdtar`,
- * `time who`, `sudo id`. Probes for blind injection send these, which prose is not made of.
- */
-function probedCommand(value: string): string | undefined {
-  const words = value.trim().split(/\s+/);
-  if (words.length !== 2 || !PROBE_PREFIXES.has(words[0])) return undefined;
-  const name = words[1];
-  return isDistinctive(name) || IDENTITY_COMMANDS.has(name) ? `command ${name}` : undefined;
 }
 
 function isDistinctive(name: string): boolean {
@@ -257,8 +235,8 @@ function isDistinctive(name: string): boolean {
 function obfuscatedCommand(value: string): string | undefined {
   for (const word of value.split(/[\s;|&]+/).slice(0, 32)) {
     if (!/[a-z]['"\\`$][^\s]*[a-z]|^['"][a-z]{1,3}['"][a-z]|[a-z](?:``|\$\(\)|\$\{\})$/.test(word)) continue;
-    // An unset variable glued to a word expands to nothing: `sh$xx` runs `sh`. `$$` (the shell's
-    // process id) does not, but inside a command name it serves only to hide the name: `c$$at`.
+    // An unset variable glued to a word expands to nothing: `sh$xx` runs `sh`. `$$` expands to the
+    // shell's process id, so `c$$at` runs no cat, but scanners send it to probe filters that drop `$`.
     const plain = deobfuscateShell(word).replace(/([a-z])\$[a-z_][a-z0-9_]{0,15}/g, '$1').replaceAll('$$', '').replace(/^[<>(]+/, '');
     const name = plain.startsWith('/') ? plain.slice(plain.lastIndexOf('/') + 1) : plain;
     if (name !== word && (COMMANDS.has(name) || AMBIGUOUS_COMMANDS.has(name) || PREFIXES.has(name))) return name;
@@ -378,7 +356,7 @@ export function detectCommandInjection(value: string, inUserAgent = false, param
   }
   // Words, digits and spaces alone have no separator, no shell syntax and no argument that only
   // a command takes. Of the checks below, only cmd.exe's `if` can match them.
-  if (!inUserAgent && (classes & ~(LETTER | DIGIT | SPACE)) === 0) return value.indexOf('if ') >= 0 ? batchCommand(value) : probedCommand(value);
+  if (!inUserAgent && (classes & ~(LETTER | DIGIT | SPACE)) === 0) return value.indexOf('if ') >= 0 ? batchCommand(value) : undefined;
   // `~+` and `~-` are the shell's current and previous directory; they mean nothing else alone.
   if (value === '~+' || value === '~-') return 'tilde expansion';
   const found = commandInValue(value, inUserAgent);
@@ -400,8 +378,6 @@ function commandInValue(value: string, inUserAgent: boolean): string | undefined
   const obfuscated = special ? obfuscatedCommand(value) : undefined;
   if (obfuscated) return `obfuscated command ${obfuscated}`;
   const text = deobfuscateShell(value);
-  const probed = probedCommand(text);
-  if (probed) return probed;
   const segments = splitCommands(text);
   for (const segment of segments) {
     const command = commandIn(segment, inUserAgent, segments.length > 1);

@@ -208,19 +208,15 @@ describe('cmdi detector', () => {
     ['if/i a==b foo', 'batch if comparison'],
     ['~+', 'tilde expansion'],
     ['www.google.com;c$$at /et$$c/pas$$swd', 'obfuscated command cat'],
-    ['time who', 'command who'],
-    ['"time" who', 'command who'],
-    ['time bsdtar ', 'command bsdtar'],
-    ['sudo id', 'command id'],
   ])('finds %s', (value, found) => {
     expect(detectCommandInjection(value)).toBe(found);
   });
 
-  it.each([['env --version', 'command env'], ['visudo', 'command visudo'], ['nohup ifconfig', 'command ifconfig'], ['code=ansible-console', 'command ansible-console'], ['chef report nodes', 'command chef'], ['docker ps -a', 'command docker']])('finds the user agent %s', (value, found) => {
+  it.each([['env --version', 'command env'], ['visudo', 'command visudo'], ['nohup ifconfig', 'command ifconfig'], ['code=ansible-console', 'command ansible-console'], ['docker ps -a', 'command docker']])('finds the user agent %s', (value, found) => {
     expect(detectCommandInjection(value, true)).toBe(found);
   });
 
-  it.each(['wget', 'python-requests/2.32.3', 'Mozilla/5.0 (X11; Linux x86_64)'.toLowerCase(), 'git/2.43.0', 'docker/24.0.7 go/go1.20.10 git-commit/311b9ff'])('passes the user agent %s', (value) => {
+  it.each(['wget', 'python-requests/2.32.3', 'Mozilla/5.0 (X11; Linux x86_64)'.toLowerCase(), 'git/2.43.0', 'docker/24.0.7 go/go1.20.10 git-commit/311b9ff', 'docker engine (linux/amd64)', 'git lfs', 'chef infra client'])('passes the user agent %s', (value) => {
     expect(detectCommandInjection(value, true)).toBeUndefined();
   });
 
@@ -240,7 +236,7 @@ describe('cmdi detector', () => {
     expect(detectCommandInjection('ping', false, 'cmd')).toBeUndefined();
   });
 
-  it.each(['pip install requests', 'ls 400 lexus', 'at the store', 'red; green; blue', 'tom & jerry', 'c++ tutorial', '~5 minutes', 'time who knows', 'time flies', 'sudo make me a sandwich', 'who id', 'us$$ price'])('passes the text %s', (value) => {
+  it.each(['pip install requests', 'ls 400 lexus', 'at the store', 'red; green; blue', 'tom & jerry', 'c++ tutorial', '~5 minutes', 'time who knows', 'time flies', 'sudo make me a sandwich', 'who id', 'us$$ price', 'time who', 'time sh', 'time id', 'sudo apt'])('passes the text %s', (value) => {
     expect(detectCommandInjection(value)).toBeUndefined();
   });
 });
