@@ -4,6 +4,7 @@ import type { ExportLogsServiceRequest } from '../../core/otlp/codec.js';
 import type { Finding } from '../../core/data/finding.js';
 import { silentLogger } from '../../core/logger.js';
 import { lineParser } from '../../receivers/gatewaylog/worker.js';
+import { lineParser as syslogLineParser } from '../../receivers/syslog/worker.js';
 import { DetectionEngine } from '../../processors/detection/engine.js';
 import { eventFromLogRecord } from '../../processors/detection/event.js';
 import { DetectionStage, type EventMatch } from '../../processors/detection/worker.js';
@@ -23,6 +24,8 @@ import type { Rule, RuleSet } from '../../processors/detection/rules/types.js';
  * covered, and neither is a line counted towards a window that never reached its threshold.
  */
 
+/** An RFC 3164 header without a priority: `Sep 15 16:13:46 host nginx[2869]: `. */
+const SYSLOG_HEADER = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: /;
 const SCENARIO_LINES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'replay', 'crowdsec_scenario_lines.tsv');
 
 /** One line of a CrowdSec scenario test, as the fixture gives it. */
@@ -103,9 +106,13 @@ function replayLines(lines: ScenarioLine[], rules: RuleSet): { matches: (EventMa
   const stage = new DetectionStage({ rules, markAttribute: '', apiKeyHashKey: 'bench' });
   const findings: Finding[] = [];
   const engine = new DetectionEngine({ rules: rules.rules, source: 'bench', maxKeysPerRule: 100_000, emit: (emitted) => findings.push(...emitted), logger: silentLogger() });
-  const parse = lineParser('nginx_combined', {});
-  const request = parse(lines.map((line) => line.line), { observedMs: 0 }).request as ExportLogsServiceRequest;
-  // nginx_combined makes one record per line, in line order, parsed or not.
+  // Some tests log through syslog (`nginx[2869]: 81.150.104.130 - - [...`): those lines go through
+  // the syslog receiver's RFC 3164 parser with the access-log option, as a user would ingest them.
+  const syslog = lines.every((line) => SYSLOG_HEADER.test(line.line));
+  const parse = syslog ? syslogLineParser({ protocol: 'rfc3164', location: 'UTC', allow_skip_pri_header: true, access_log: { format: 'nginx_combined' } }) : lineParser('nginx_combined', {});
+  // RFC 3164 timestamps carry no year; the parser takes the year of the time of observation.
+  const request = parse(lines.map((line) => line.line), { observedMs: Date.UTC(2024, 0, 1) }).request as ExportLogsServiceRequest;
+  // Both parsers make one record per line, in line order, parsed or not.
   const records = request.resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords ?? [];
   if (records.length !== lines.length) throw new Error(`parsing ${lines[0]?.source}: expected ${lines.length} records, got ${records.length}`);
 
