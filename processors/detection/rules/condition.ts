@@ -2,7 +2,7 @@ import { inAnyCidr, parseCidr, type Cidr } from '../../../core/cidr.js';
 import { DETECTOR_INDEX, DETECTOR_LIST } from '../detectors/index.js';
 import { HEADER_FIELD_PREFIX, type HttpEvent } from '../event.js';
 import type { EventView } from '../view.js';
-import { MAX_REGEX_INPUT } from './regex.js';
+import { foldPattern, MAX_REGEX_INPUT } from './regex.js';
 import type { ApiSpecCheck, Condition, FieldCondition, RuleSet } from './types.js';
 
 /** A compiled condition: true when the event matches. Detector details are left in the view. */
@@ -130,8 +130,9 @@ function compileField(condition: FieldCondition, set: RuleSet): Predicate {
     });
   }
   if (condition.regex !== undefined) {
-    const pattern = new RegExp(condition.regex, fold ? 'i' : '');
-    checks.push((value) => pattern.test(String(value).slice(0, MAX_REGEX_INPUT)));
+    // No `i` flag: V8's linear-time fallback does not run it, so case folding lower-cases both sides.
+    const pattern = new RegExp(fold ? foldPattern(condition.regex) : condition.regex);
+    checks.push((value) => pattern.test(text(String(value).slice(0, MAX_REGEX_INPUT))));
   }
   if (condition.cidr) {
     const ranges = condition.cidr.map((range) => parseCidr(range)).filter((range): range is Cidr => range !== undefined);

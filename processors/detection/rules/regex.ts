@@ -1,11 +1,25 @@
-/**
- * Rejects regular expressions that can backtrack without bound on crafted input: a quantified
- * group that itself contains a quantifier (`(a+)+`, `(\w*)*`, `(a|aa)+` style nesting) and
- * backreferences. Matching also runs on bounded input (see MAX_REGEX_INPUT), so an accepted
- * pattern stays cheap even on long attacker text.
+import { setFlagsFromString } from 'node:v8';
+
+/*
+ * Rule regexes run on attacker text, so none may backtrack without bound. V8 can run a regex on
+ * a linear-time engine once it has backtracked too often (50,000 times by default), for the
+ * patterns that engine accepts: no backreferences, no lookarounds, no `i` or `u` flag, and no
+ * counted repetition above 16. The loader admits only such patterns, and a rule that folds case
+ * lower-cases the pattern's letters and the value in place of the `i` flag. Polynomial patterns
+ * such as `\d*\d*\d*x` or `.*a.*b.*c` pass any nesting check, and they are why the fallback
+ * is needed. Both V8 flags are process-wide, so worker threads have them too.
  */
+setFlagsFromString('--enable-experimental-regexp-engine');
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
+/** Characters of a field that a rule regex reads; the rest of a longer value is not matched. */
 export const MAX_REGEX_INPUT = 2048;
 
+/**
+ * Returns why a rule regex is not allowed, or undefined. It rejects invalid syntax,
+ * backreferences, a quantified group that itself contains a quantifier (`(a+)+`, `(a|aa)+`),
+ * and any pattern V8's linear-time engine cannot run.
+ */
 export function checkRegexSafety(pattern: string): string | undefined {
   try {
     new RegExp(pattern);
@@ -13,6 +27,11 @@ export function checkRegexSafety(pattern: string): string | undefined {
     return `invalid regular expression: ${(error as Error).message}`;
   }
   if (/\\[1-9]|\\k</.test(pattern)) return 'regular expressions with backreferences are not allowed, because they can take exponential time';
+  try {
+    new RegExp(pattern, 'l');
+  } catch {
+    return `regular expression "${pattern}" cannot run in linear time: lookarounds and counted repetitions above 16 (such as {1,64}) are not supported; use + or * instead, since a field is cut to ${MAX_REGEX_INPUT} characters before matching`;
+  }
   // Track, for each open group, whether it contains a quantifier or an alternation.
   const stack: { quantified: boolean; alternation: boolean }[] = [];
   for (let i = 0; i < pattern.length; i++) {
@@ -56,4 +75,21 @@ function findClassEnd(pattern: string, start: number): number {
     else if (pattern[i] === ']' && i > start + 1) return i;
   }
   return pattern.length;
+}
+
+/**
+ * Lower-cases the letters of a pattern outside escapes, so that it matches a lower-cased value
+ * the way the pattern with the `i` flag matches the original. `\D`, `\W` and `\S` keep their case.
+ */
+export function foldPattern(pattern: string): string {
+  let folded = '';
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\' && i + 1 < pattern.length) {
+      folded += pattern[i] + pattern[i + 1];
+      i++;
+    } else {
+      folded += pattern[i].toLowerCase();
+    }
+  }
+  return folded;
 }

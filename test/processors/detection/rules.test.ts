@@ -5,9 +5,17 @@ import { defaultRulesPath } from '../../../core/paths.js';
 import { loadRules, RuleLoadError } from '../../../processors/detection/rules/load.js';
 import { runRuleTests } from '../../../processors/detection/testing.js';
 import { checkRegexSafety } from '../../../processors/detection/rules/regex.js';
+import { compileCondition } from '../../../processors/detection/rules/condition.js';
+import type { RuleSet } from '../../../processors/detection/rules/types.js';
+import { eventFromFields } from '../../../processors/detection/event.js';
+import { EventView } from '../../../processors/detection/view.js';
 import { tempDirectory } from '../../helpers/tmp.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'detection', 'rules');
+
+function emptyRuleSet(): RuleSet {
+  return { rules: [], lists: {}, macros: {} };
+}
 
 function loadError(file: string): RuleLoadError {
   try {
@@ -156,7 +164,41 @@ describe('regex safety', () => {
     expect(checkRegexSafety(pattern)).toContain(reason);
   });
 
-  it.each(['^/api/v[0-9]+/', '(?:limit|size)=\\d{5,}', '[a-z]+@[a-z]+\\.com', '(ab)+c'])('accepts %s', (pattern) => {
+  it.each([
+    ['\\w{1,64}x', 'linear time'],
+    ['(?=a)b', 'linear time'],
+    ['(?<!a)b', 'linear time'],
+  ])('rejects %s, which the linear engine cannot run', (pattern, reason) => {
+    expect(checkRegexSafety(pattern)).toContain(reason);
+  });
+
+  it.each(['^/api/v[0-9]+/', '(?:limit|size)=\\d{5,}', '[a-z]+@[a-z]+\\.com', '(ab)+c', '\\d*\\d*\\d*x', '[0-9]{1,16}'])('accepts %s', (pattern) => {
     expect(checkRegexSafety(pattern)).toBeUndefined();
+  });
+
+  it('matches a polynomial pattern on a long value in linear time', () => {
+    // Backtracking alone takes about 48^10 steps on this value; the linear fallback answers at once.
+    const predicate = compileCondition({ field: 'url.query', regex: '\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*x' }, emptyRuleSet());
+    const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/p', 'url.query': `id=${'1'.repeat(2000)}` }, Date.UTC(2024, 0, 1));
+
+    expect(predicate(new EventView(event))).toBe(false);
+  });
+
+  it.each([
+    ['SELECT\\s+\\D', 'id=1 select 2', false],
+    ['SELECT\\s+\\D', 'id=1 SeLeCt x', true],
+    ['[A-Z]{3}-\\d', 'ref=abc-1', true],
+  ])('folds case of %s on %s', (regex, query, matched) => {
+    const predicate = compileCondition({ field: 'url.query', regex, ignore_case: true }, emptyRuleSet());
+    const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/p', 'url.query': query }, Date.UTC(2024, 0, 1));
+
+    expect(predicate(new EventView(event))).toBe(matched);
+  });
+
+  it('keeps case without ignore_case', () => {
+    const predicate = compileCondition({ field: 'url.query', regex: 'SELECT' }, emptyRuleSet());
+    const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/p', 'url.query': 'q=select' }, Date.UTC(2024, 0, 1));
+
+    expect(predicate(new EventView(event))).toBe(false);
   });
 });
