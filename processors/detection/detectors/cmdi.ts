@@ -46,8 +46,10 @@ const AMBIGUOUS_COMMANDS = new Set([
 const PREFIXES = new Set(['sudo', 'nohup', 'time', 'env', 'exec', 'command', 'builtin', 'xargs', 'timeout', 'nice', 'stdbuf', 'strace', 'then', 'do', 'else', '!']);
 /** Shell variables that name a shell, used in place of one: `$SHELL -c …`. */
 const SHELL_VARIABLES = new Set(['$shell', '${shell}', '$0', '${0}', '$bash', '${bash}']);
-/** Mail protocol verbs (SMTP, POP3, IMAP) that a line break lets an attacker append to a mail command. */
-const MAIL_VERBS = new Set(['ehlo', 'helo', 'mail', 'rcpt', 'data', 'quit', 'rset', 'vrfy', 'expn', 'help', 'auth', 'starttls', 'retr', 'list', 'top', 'apop', 'user', 'pass', 'stat', 'dele', 'uidl', 'examine', 'select', 'login', 'fetch', 'capability', 'logout']);
+/** SMTP and POP3 verbs that a line break lets an attacker append to a mail command. */
+const MAIL_VERBS = new Set(['ehlo', 'helo', 'mail', 'rcpt', 'data', 'quit', 'rset', 'vrfy', 'expn', 'help', 'auth', 'starttls', 'retr', 'list', 'top', 'apop', 'user', 'pass', 'stat', 'dele', 'uidl']);
+/** IMAP verbs. IMAP commands start with a tag (`a001 select inbox`), so these count only after one: SQL's `select` has none. */
+const IMAP_VERBS = new Set(['examine', 'select', 'login', 'fetch', 'capability', 'logout', 'list']);
 /** Where globbed paths (`/???/??t`, `/et*\/p*wd`) are checked to lead. */
 const GLOB_TARGETS = [
   '/etc', '/etc/passwd', '/etc/shadow', '/etc/hosts', '/etc/group', '/bin/cat', '/bin/sh', '/bin/bash', '/bin/nc', '/bin/ls', '/bin/busybox',
@@ -85,6 +87,8 @@ interface Segment {
   text: string;
   /** True when a separator (`;`, `|`, `&`, a line break, a backquote, `$(`) came before it, not the value's start. */
   separated: boolean;
+  /** True when `(` follows the segment's last character directly: `sleep(5)` is a function call, not a command. */
+  called: boolean;
 }
 
 /** Command separators: `;`, `|`, `&`, line breaks, a backquote, parentheses and braces. */
@@ -98,7 +102,7 @@ function splitCommands(text: string): Segment[] {
   let separated = false;
   for (let i = 0; i <= text.length && segments.length < MAX_SEGMENTS; i++) {
     if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
-    if (i > start) segments.push({ text: text.slice(start, i), separated });
+    if (i > start) segments.push({ text: text.slice(start, i), separated, called: text.charCodeAt(i) === 0x28 && !isSpace(text.charCodeAt(i - 1)) });
     separated = true;
     start = i + 1;
   }
@@ -198,6 +202,8 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
   const command = commandWords(segment.text);
   if (!command) return undefined;
   const { name, rest, prefix } = command;
+  // `sleep(5)`, `system(…)`: a name glued to a parenthesis is a call in SQL or code; a shell would reject it.
+  if (segment.called && rest.length === 0) return undefined;
   if (inUserAgent && rest.length === 0) {
     // `code=ansible-console`: a command assigned to a shell variable, to run it through the variable.
     const assigned = /^[a-z_][a-z0-9_]{0,31}=([a-z0-9._-]{1,32})$/.exec(name);
@@ -205,6 +211,8 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
   }
   const distinctive = isDistinctive(name);
   if (!distinctive && !AMBIGUOUS_COMMANDS.has(name)) return undefined;
+  // `;sleep 5` is the usual probe for blind injection: the response comes five seconds late.
+  if (segment.separated && name === 'sleep' && rest.length === 1 && /^\d{1,3}$/.test(rest[0])) return name;
   if (segment.separated) return distinctive || rest.length === 0 || rest.some(isCommandArgument) ? name : undefined;
   // `alias x=env`: defining a shell alias.
   if (name === 'alias' && rest.some((word) => /^[a-z_][a-z0-9_-]{0,31}=/.test(word))) return name;
@@ -250,8 +258,9 @@ function mailCommand(value: string): string | undefined {
   if (newline < 0) return undefined;
   for (const line of value.split('\n').slice(1, 16)) {
     const words = line.trim().split(' ');
-    const verb = /^[a-z]\d{1,4}$/.test(words[0]) ? words[1] : words[0];
-    if (verb && MAIL_VERBS.has(verb)) return verb;
+    const tagged = /^[a-z]\d{1,4}$/.test(words[0]);
+    const verb = tagged ? words[1] : words[0];
+    if (verb && (MAIL_VERBS.has(verb) || (tagged && IMAP_VERBS.has(verb)))) return verb;
   }
   return undefined;
 }

@@ -232,6 +232,18 @@ describe('cmdi detector', () => {
     expect(detectCommandInjection(value, false, 'c')).toBeUndefined();
   });
 
+  it.each(['1 union\nselect 1,2', '1 and (sleep(5))', "'||sleep(5)||'", "x'+(select*from(select(sleep(5)))a)+'"])('passes the SQL injection %s', (value) => {
+    expect(detectCommandInjection(value)).toBeUndefined();
+  });
+
+  it.each([
+    ['1;sleep 5', 'chained command sleep'],
+    ['inbox\r\na001 select inbox', 'mail command select after a line break'],
+    ['x\r\nrcpt to:<a@example.com>', 'mail command rcpt after a line break'],
+  ])('still finds %s', (value, found) => {
+    expect(detectCommandInjection(value)).toBe(found);
+  });
+
   it('passes the ActiveSync push request Cmd=Ping', () => {
     expect(detectCommandInjection('ping', false, 'cmd')).toBeUndefined();
   });
