@@ -267,7 +267,8 @@ export function unknownKey(node: MapNode, key: string, known: string[], context:
   context.report({ path: childPath(node.path, key), file: node.file, line }, 'WP_ERR_CONFIG_UNKNOWN_KEY', `unknown key "${key}"${hint}`);
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
+/** Returns the candidate nearest to a misspelt word, or undefined when none is near enough. */
+export function closest(word: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {

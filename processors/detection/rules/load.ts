@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { childPath, parseConfigYaml, type ConfigIssue, type ConfigNode, type MapNode } from '../../../core/config/node.js';
 import {
-  anyValue, boolean, duration, integer, list, number, object, ParseContext, record, string, union, unknownKey, type Infer,
+  anyValue, boolean, closest, duration, integer, list, number, object, ParseContext, record, string, union, unknownKey, type Infer,
 } from '../../../core/config/schema.js';
 import { CONFIDENCES, SEVERITIES } from '../../../core/data/finding.js';
 import { parseCidr } from '../../../core/cidr.js';
@@ -165,6 +165,7 @@ function parseRule(node: ConfigNode, file: string, set: RuleSet, context: ParseC
     openapi: test.openapi,
     line: testsNode?.kind === 'seq' ? testsNode.items[index]?.line : undefined,
   }));
+  if (testsNode?.kind === 'seq') for (const testNode of testsNode.items) checkTestEventFields(testNode, context);
   if (!when || !trigger || context.issues.length > before) return undefined;
   return {
     id: parsed.id as string,
@@ -369,4 +370,26 @@ function parseFieldCondition(node: MapNode, set: RuleSet, context: ParseContext)
   for (const key of ['gt', 'gte', 'lt', 'lte'] as const) condition[key] = numberValue(entry(key), context);
   for (const key of Object.keys(condition) as (keyof FieldCondition)[]) if (condition[key] === undefined) delete condition[key];
   return context.issues.length > before ? undefined : condition;
+}
+
+/** Keys of a test event that are not event fields: when, and how often, the event happens. */
+const TEST_EVENT_KEYS = ['time', 'repeat', 'every'];
+
+/**
+ * Reports a test event key that is a misspelt event field (`http.request.methd`): such a key is
+ * an attribute no rule reads, so the test would pass or fail for the wrong reason. Other unknown
+ * keys stay allowed, since rules may read any attribute.
+ */
+function checkTestEventFields(testNode: ConfigNode, context: ParseContext): void {
+  const events = testNode.kind === 'map' ? testNode.entries.get('events') : undefined;
+  if (events?.kind !== 'seq') return;
+  const known = [...Object.keys(EVENT_FIELDS), ...TEST_EVENT_KEYS];
+  for (const event of events.items) {
+    if (event.kind !== 'map') continue;
+    for (const key of event.entries.keys()) {
+      if (Object.hasOwn(EVENT_FIELDS, key) || TEST_EVENT_KEYS.includes(key) || key.startsWith(HEADER_FIELD_PREFIX)) continue;
+      const suggestion = closest(key, known);
+      if (suggestion) context.report({ path: childPath(event.path, key), file: event.file, line: event.keyLines.get(key) ?? event.line }, 'WP_ERR_RULE_INVALID', `test event field "${key}" is not an event field; did you mean "${suggestion}"?`);
+    }
+  }
 }

@@ -144,6 +144,14 @@ describe('rule loader', () => {
     expect(error.issues[0].message).toContain('invalid YAML');
   });
 
+  it('rejects a misspelt test event field', () => {
+    const error = loadError('bad_test_field.yaml');
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0].message).toContain('test event field "http.request.methd" is not an event field; did you mean "http.request.method"?');
+    expect(error.issues[0].line).toBe(13);
+  });
+
   it('rejects a duplicate rule id', () => {
     const error = loadError('bad_duplicate.yaml');
 
