@@ -4,8 +4,19 @@
  * linear in its input and uses no backtracking regular expressions.
  */
 
-/** Maximum length, in characters, of a value that detectors look at; the rest is ignored. */
+/** Maximum length, in characters, of a value that detectors look at; see `boundForMatching`. */
 export const MAX_MATCH_LENGTH = 8192;
+
+/**
+ * Bounds a value for matching. A longer value keeps the first and the last half of `limit`,
+ * joined by `joiner`, so padding placed before or after a payload does not push it out of
+ * sight. A payload with more than half the limit of padding on both sides is not seen.
+ */
+export function boundForMatching(text: string, limit = MAX_MATCH_LENGTH, joiner = ' '): string {
+  if (text.length <= limit) return text;
+  const half = limit >> 1;
+  return `${text.slice(0, half)}${joiner}${text.slice(text.length - half)}`;
+}
 
 /** Decoding rounds for nested percent-encoding (`%252e` is `%2e` is `.`). */
 const MAX_DECODE_ROUNDS = 3;
@@ -117,7 +128,7 @@ export function decodeLenientUtf8(bytes: number[]): string {
 
 /** Percent-decodes until the text stops changing, at most three rounds. */
 export function decodeRepeatedly(text: string, plusAsSpace = false): string {
-  let current = text.length > MAX_MATCH_LENGTH ? text.slice(0, MAX_MATCH_LENGTH) : text;
+  let current = boundForMatching(text);
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
     const next = percentDecode(current, plusAsSpace && round === 0);
     if (next === current) break;
@@ -211,7 +222,7 @@ export function queryParameters(query: string): { name: string; value: string }[
 /** Calls `visit` with the decoded name and value of each parameter of a query string, in order. */
 export function forEachQueryParameter(query: string, visit: (name: string, value: string) => void): void {
   if (!query) return;
-  const bounded = query.length > MAX_MATCH_LENGTH * 4 ? query.slice(0, MAX_MATCH_LENGTH * 4) : query;
+  const bounded = boundForMatching(query, MAX_MATCH_LENGTH * 4, '&');
   for (let start = 0; start <= bounded.length;) {
     let end = bounded.indexOf('&', start);
     if (end < 0) end = bounded.length;

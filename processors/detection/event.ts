@@ -5,7 +5,7 @@ import { inAnyCidr, parseAddress, type Cidr } from '../../core/cidr.js';
 import type { IdentitySource } from './config.js';
 import { apiKeyFingerprint, bearerToken, decodeJwt, type JwtClaims } from './identity.js';
 import { objectId, routeTemplate } from './route.js';
-import { percentDecode } from './decode.js';
+import { boundForMatching, percentDecode } from './decode.js';
 
 /**
  * The one view of an HTTP request that every detector and rule reads, built from a SERVER span
@@ -231,7 +231,7 @@ class AttributeIndex {
     if (Array.isArray(js)) text = js.map(String).join(', ');
     else if (typeof js === 'string' || typeof js === 'number') text = String(js);
     if (text === undefined || text === '' || text === '-') return false;
-    (this.headers ??= {})[name] = text.length > MAX_HEADER_LENGTH ? text.slice(0, MAX_HEADER_LENGTH) : text;
+    (this.headers ??= {})[name] = boundForMatching(text, MAX_HEADER_LENGTH);
     return true;
   }
 }

@@ -1,5 +1,5 @@
 import type { HttpEvent } from './event.js';
-import { forEachQueryParameter, MAX_MATCH_LENGTH, normalize, percentDecode, queryParameters } from './decode.js';
+import { boundForMatching, forEachQueryParameter, normalize, percentDecode, queryParameters } from './decode.js';
 import { charClasses } from './chars.js';
 import type { ApiLookup, ApiSpec } from './openapi.js';
 
@@ -34,7 +34,7 @@ const normalizedAgents = new Map<string, { bounded: string; input: Inspected }>(
 function normalizedAgent(raw: string): { bounded: string; input: Inspected } {
   let entry = normalizedAgents.get(raw);
   if (!entry) {
-    const bounded = (raw.length > MAX_MATCH_LENGTH ? raw.slice(0, MAX_MATCH_LENGTH) : raw).toLowerCase();
+    const bounded = boundForMatching(raw).toLowerCase();
     entry = { bounded, input: inspected('user_agent.original', normalize(bounded)) };
     if (normalizedAgents.size >= AGENT_CACHE_SIZE) normalizedAgents.clear();
     normalizedAgents.set(raw, entry);

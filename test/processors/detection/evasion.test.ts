@@ -162,3 +162,21 @@ describe('evasions of corpus rows', () => {
     expect(missed.length / rows.length).toBeLessThanOrEqual(0.03);
   });
 });
+
+describe('padding', () => {
+  const padding = 'a'.repeat(9000);
+
+  it.each([
+    ['sqli', `id=${padding}' or 1=1--`, '/search'],
+    ['sqli', `pad=${'b'.repeat(40000)}&id=1' union select password from users--`, '/search'],
+    ['path_traversal', '', `/${padding}/../../../etc/passwd`],
+  ])('finds %s after the padding', (detector, query, path) => {
+    expect(detected(detector, query, path)).toBe(true);
+  });
+
+  it('finds a scanner name at the end of a padded user agent', () => {
+    const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/', 'user_agent.original': `Mozilla/5.0 ${padding} sqlmap/1.7`, 'client.address': '192.0.2.10' }, Date.UTC(2024, 0, 1));
+
+    expect(DETECTORS.get('scanner_user_agent')?.detect(new EventView(event))).toBeDefined();
+  });
+});
