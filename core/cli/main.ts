@@ -144,7 +144,8 @@ function printSummary(summary: ReplaySummary): void {
   const rate = summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : summary.lines;
   process.stderr.write(`lines read: ${summary.lines}, parsed: ${summary.parsed}, failed: ${summary.failed}, in ${summary.seconds.toFixed(2)} s (${rate} lines/s)\n`);
   const rules = Object.entries(summary.findings).sort(([a], [b]) => a.localeCompare(b));
-  process.stderr.write(`findings: ${rules.reduce((total, [, count]) => total + count, 0)}\n`);
+  // Standard output also carries the `update` of each finding whose suppression period ended; those are not counted.
+  process.stderr.write(`new findings: ${rules.reduce((total, [, count]) => total + count, 0)}\n`);
   for (const [rule, count] of rules) process.stderr.write(`  ${rule.padEnd(28)} ${count}\n`);
 }
 

@@ -163,7 +163,7 @@ service:
 
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^lines read: 334, parsed: 334, failed: 0, in [\d.]+ s/m);
-    expect(result.stderr).toMatch(/^findings: 4$/m);
+    expect(result.stderr).toMatch(/^new findings: 4$/m);
     expect(result.stderr).toMatch(/^ {2}login-brute-force +1$/m);
     expect(result.stdout.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(4);
   });
