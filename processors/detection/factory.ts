@@ -4,6 +4,7 @@ import { FindingsBatch, type Batch } from '../../core/data/batch.js';
 import type { Finding } from '../../core/data/finding.js';
 import type { StageSpec } from '../../core/pool/pool.js';
 import { errorMessage } from '../../core/errors.js';
+import { formatIssue } from '../../core/config/node.js';
 import { parseCidr } from '../../core/cidr.js';
 import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
 import { DetectionEngine } from './engine.js';
@@ -211,7 +212,7 @@ export const detectionProcessorFactory: ProcessorFactory<DetectionConfig, Detect
     try {
       rulesFor(config);
     } catch (error) {
-      if (error instanceof RuleLoadError) for (const issue of error.issues) report(`${issue.path}: ${issue.message} (${issue.file}:${issue.line})`, 'rules');
+      if (error instanceof RuleLoadError) for (const issue of error.issues) report(formatIssue(issue), 'rules');
       else report(errorMessage(error), 'rules');
     }
     if (config.openapi) {
