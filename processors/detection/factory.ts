@@ -10,7 +10,8 @@ import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
 import { DetectionEngine } from './engine.js';
 import { loadRules, RuleLoadError } from './rules/load.js';
 import type { RuleSet } from './rules/types.js';
-import { loadApiSpec, type ApiSpecDocument } from './openapi.js';
+import type { ApiSpecDocument } from './openapi.js';
+import { ApiSpecError, loadApiSpec } from './openapi-load.js';
 import { StateStore } from './persist.js';
 import type { DetectionStageOptions, DetectionStageResult, EventMatch } from './worker.js';
 import { unpackMatches } from './matches.js';
@@ -219,7 +220,8 @@ export const detectionProcessorFactory: ProcessorFactory<DetectionConfig, Detect
       try {
         apiSpecFor(config);
       } catch (error) {
-        report(`cannot read the OpenAPI document: ${errorMessage(error)}`, 'openapi');
+        if (error instanceof ApiSpecError) for (const issue of error.issues) report(formatIssue(issue), 'openapi');
+        else report(`cannot read the OpenAPI document ${config.openapi}: ${errorMessage(error)}`, 'openapi');
       }
     }
     for (const range of config.trusted_proxies) if (!parseCidr(range)) report(`invalid address range "${range}"`, 'trusted_proxies');
