@@ -174,7 +174,7 @@ export function yamlErrorIssues(document: Document, lineCounter: LineCounter, so
   const claimed = new Set<YamlNode>();
   return document.errors.map((error) => {
     const stop = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
-    // The library appends the position and a code frame to the message; the issue gives the position itself.
+    // The library appends the position and a code frame to the message, and the issue states the position itself.
     const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     const unclosed = unclosedNodeAt(document, source, error, claimed);
     if (!unclosed) return { code: 'WP_ERR_CONFIG_READ', path: '', file, line: stop.line, message: `invalid YAML: ${reason} at line ${stop.line}, column ${stop.col}` };
@@ -187,11 +187,10 @@ export function yamlErrorIssues(document: Document, lineCounter: LineCounter, so
 }
 
 /**
- * Finds the flow collection or quoted scalar that a "must end with" error is about. The library
- * reports such an error where it gave up, often lines after the `{`, `[` or quote that opened
- * the node, but the node it built keeps the offset where it starts. Nested unclosed nodes end at
- * the same offset and raise one error each, innermost first, so each error takes the innermost
- * node that no earlier error took.
+ * Finds the unclosed flow collection or quoted scalar that an error is about. The library reports
+ * the error where it gave up, often a line after the `{`, `[` or quote, but the node it built
+ * keeps its start offset. Nested unclosed nodes end at the same offset and raise one error each,
+ * innermost first, so each error takes the innermost node that no earlier error took.
  */
 function unclosedNodeAt(document: Document, source: string, error: YAMLError, claimed: Set<YamlNode>): { node: YamlNode; kind: string } | undefined {
   if (error.code !== 'MISSING_CHAR' && error.code !== 'BAD_INDENT') return undefined;

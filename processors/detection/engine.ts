@@ -299,7 +299,7 @@ export class DetectionEngine {
   private createFinding(rule: Rule, key: string, match: EventMatch, fire: Fire): Finding {
     const fields = match.fields;
     const text = (name: string) => (fields[name] === undefined ? undefined : String(fields[name]));
-    // Paths and routes are masked as in evidence summaries; the fingerprint keeps the unmasked key.
+    // Paths and routes are masked as in evidence summaries. The fingerprint still comes from the unmasked key.
     const maskedText = (name: string) => {
       const value = text(name);
       return value !== undefined && PATH_FIELDS.has(name) ? redactPath(value) : value;

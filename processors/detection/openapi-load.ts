@@ -26,7 +26,7 @@ export class ApiSpecError extends Error {
   }
 }
 
-/** Reads an OpenAPI 3 document from YAML or JSON; throws ApiSpecError naming the file and lines. */
+/** Reads an OpenAPI 3 document from YAML or JSON. Throws ApiSpecError, which names the file and lines. */
 export function loadApiSpec(file: string): ApiSpecDocument {
   let source: string;
   try {
@@ -40,16 +40,16 @@ export function loadApiSpec(file: string): ApiSpecDocument {
   if (syntax.length > 0) throw new ApiSpecError(syntax);
   let value: unknown;
   try {
-    // toJS expands aliases and rejects a document that expands too many (a "billion laughs" file).
+    // toJS (yaml 2.x) expands aliases and throws past its maxAliasCount limit (default 100), so a "billion laughs" file is rejected here.
     value = document.toJS();
   } catch (error) {
-    throw new ApiSpecError([{ code: 'WP_ERR_CONFIG_READ', path: '', file, line: 0, message: `invalid YAML: ${(error as Error).message}` }]);
+    throw new ApiSpecError([{ code: 'WP_ERR_CONFIG_READ', path: '', file, line: 0, message: `cannot expand the YAML aliases (*name) of the OpenAPI document: ${(error as Error).message}` }]);
   }
   return apiSpecFromObject(value, file, lineLocator(document, lineCounter));
 }
 
 /**
- * Builds the operation list of a parsed OpenAPI 3 document; throws ApiSpecError listing every
+ * Builds the operation list of a parsed OpenAPI 3 document. Throws ApiSpecError listing every
  * problem. `origin` names the document in errors, and `locate` returns the line of a value.
  */
 export function apiSpecFromObject(document: unknown, origin = 'the document', locate: (path: PathSegment[]) => number = () => 0): ApiSpecDocument {
@@ -93,7 +93,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Names a value's type with the YAML word for it, for messages. */
-function describe(value: unknown): string {
+function describeType(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return 'a sequence';
   if (typeof value === 'object') return 'a map';
@@ -114,7 +114,7 @@ function displayPath(path: PathSegment[]): string {
 /** Collects a document's operations and the problems that make it unusable. */
 class SpecReader {
   readonly issues: ConfigIssue[] = [];
-  /** Issues already reported, because a path item that several `$ref`s share is read once per reference. */
+  /** Keys of the issues already reported. A path item that several `$ref`s share is read once per reference. */
   private readonly reported = new Set<string>();
 
   constructor(private readonly root: unknown, private readonly origin: string, private readonly locate: (path: PathSegment[]) => number) {}
@@ -124,7 +124,7 @@ class SpecReader {
     if (!isObject(root)) {
       this.report([], 'WP_ERR_CONFIG_INVALID_VALUE', root === null || root === undefined
         ? 'the OpenAPI document is empty'
-        : `the OpenAPI document must be a map with "openapi", "info" and "paths", got ${describe(root)}`);
+        : `the OpenAPI document must be a map with "openapi", "info" and "paths", got ${describeType(root)}`);
       return [];
     }
     this.checkVersion(root);
@@ -133,7 +133,7 @@ class SpecReader {
       return [];
     }
     if (!isObject(root.paths)) {
-      this.report(['paths'], 'WP_ERR_CONFIG_INVALID_VALUE', `must be a map of paths such as "/pets" to path items, got ${describe(root.paths)}`);
+      this.report(['paths'], 'WP_ERR_CONFIG_INVALID_VALUE', `must be a map of paths such as "/pets" to path items, got ${describeType(root.paths)}`);
       return [];
     }
     return this.readPaths(root.paths, basePaths(root.servers));
@@ -148,7 +148,7 @@ class SpecReader {
     } else if (typeof version === 'number') {
       this.report(['openapi'], 'WP_ERR_CONFIG_INVALID_VALUE', `must be a version string such as "3.0.3", got the number ${version}; quote the version so that YAML reads it as a string`);
     } else {
-      this.report(['openapi'], 'WP_ERR_CONFIG_INVALID_VALUE', `expected an OpenAPI 3 document with "openapi: 3.x", got ${describe(version)}`);
+      this.report(['openapi'], 'WP_ERR_CONFIG_INVALID_VALUE', `expected an OpenAPI 3 document with "openapi: 3.x", got ${describeType(version)}`);
     }
   }
 
@@ -177,7 +177,7 @@ class SpecReader {
    */
   private readPathItem(item: unknown, where: PathSegment[], methods: Map<string, boolean>, chain: string[]): void {
     if (!isObject(item)) {
-      this.report(where, 'WP_ERR_CONFIG_INVALID_VALUE', `must be a path item, a map of operations such as get and post, got ${describe(item)}`);
+      this.report(where, 'WP_ERR_CONFIG_INVALID_VALUE', `must be a path item, a map of operations such as get and post, got ${describeType(item)}`);
       return;
     }
     for (const method of METHODS) {
@@ -197,25 +197,25 @@ class SpecReader {
       return target ? this.readOperation(target.value, target.path, [...chain, target.ref]) : undefined;
     }
     if (!isObject(operation)) {
-      this.report(where, 'WP_ERR_CONFIG_INVALID_VALUE', `must be an operation, a map such as { responses: … }, got ${describe(operation)}`);
+      this.report(where, 'WP_ERR_CONFIG_INVALID_VALUE', `must be an operation, a map such as { responses: … }, got ${describeType(operation)}`);
       return undefined;
     }
     const deprecated = operation.deprecated ?? false;
     if (typeof deprecated !== 'boolean') {
-      this.report([...where, 'deprecated'], 'WP_ERR_CONFIG_INVALID_VALUE', `must be true or false, got ${describe(deprecated)}`);
+      this.report([...where, 'deprecated'], 'WP_ERR_CONFIG_INVALID_VALUE', `must be true or false, got ${describeType(deprecated)}`);
       return undefined;
     }
     return deprecated;
   }
 
   /**
-   * Resolves one `$ref` inside this document; returns the value it points to and its path, or
+   * Resolves one `$ref` inside this document. Returns the value it points to and its path, or
    * undefined after reporting why it does not resolve. `chain` holds the references followed
    * before this one, to reject cycles.
    */
   private follow(ref: unknown, where: PathSegment[], chain: string[]): { value: unknown; path: PathSegment[]; ref: string } | undefined {
     if (typeof ref !== 'string') {
-      this.report(where, 'WP_ERR_CONFIG_INVALID_VALUE', `must be a string such as "#/paths/~1pets", got ${describe(ref)}`);
+      this.report(where, 'WP_ERR_CONFIG_INVALID_VALUE', `must be a string such as "#/paths/~1pets", got ${describeType(ref)}`);
       return undefined;
     }
     if (!ref.startsWith('#')) {

@@ -96,8 +96,8 @@ function redactPathParameters(path: string): string {
 }
 
 /**
- * Masks the secret parameters of one path segment. `;` and `=` may also be percent-encoded once
- * (`%3B`, `%3D`), because the credentials-in-url detector judges the decoded path.
+ * Masks the secret parameters of one path segment. It also splits on `;` and `=` percent-encoded
+ * once (`%3B`, `%3D`), because the credentials-in-url detector judges the decoded path.
  */
 function redactSegmentParameters(segment: string): string {
   // split() with a capture group keeps the separators: [head, separator, parameter, separator, parameter, …].

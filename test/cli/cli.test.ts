@@ -8,7 +8,7 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const configDirectory = tempDirectory();
 afterAll(() => configDirectory.cleanup());
 
-/** Writes a config whose detection processor reads the given OpenAPI document; returns its path. */
+/** Writes a config whose detection processor reads the given OpenAPI document, and returns the config's path. */
 function detectionConfig(openapi: string): string {
   const file = join(configDirectory.path, 'detection.yaml');
   writeFileSync(file, `receivers:
