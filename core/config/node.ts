@@ -1,4 +1,6 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node as YamlNode } from 'yaml';
+import {
+  isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node as YamlNode, type YAMLError,
+} from 'yaml';
 import type { ErrorCode } from '../errors.js';
 
 /**
@@ -47,10 +49,13 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Formats an issue the way every config error reads: `path: message (file:line)`. */
+/**
+ * Formats an issue the way every config error reads: `path: message (file:line)`. An issue
+ * without a path, such as a YAML syntax error, reads `message (file:line)`.
+ */
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.line > 0 ? ` (${issue.file}:${issue.line})` : issue.file ? ` (${issue.file})` : '';
-  return `${issue.path || '<root>'}: ${issue.message}${where}`;
+  return `${issue.path ? `${issue.path}: ` : ''}${issue.message}${where}`;
 }
 
 export function childPath(parent: string, key: string | number): string {
@@ -109,11 +114,7 @@ export interface ParsedYaml {
 export function parseConfigYaml(source: string, file: string, env: NodeJS.ProcessEnv | null = process.env): ParsedYaml {
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  const issues: ConfigIssue[] = [];
-  for (const error of document.errors) {
-    const line = error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line;
-    issues.push({ code: 'WP_ERR_CONFIG_READ', path: '', file, line, message: `invalid YAML: ${error.message.split('\n')[0]}` });
-  }
+  const issues = yamlErrorIssues(document, lineCounter, source, file);
   if (issues.length > 0) return { root: undefined, issues };
 
   const lineOf = (node: YamlNode | null | undefined): number => (node?.range ? lineCounter.linePos(node.range[0]).line : 0);
@@ -163,6 +164,57 @@ export function parseConfigYaml(source: string, file: string, env: NodeJS.Proces
   const contents = document.contents;
   if (contents === null || contents === undefined) return { root: undefined, issues };
   return { root: convert(contents, ''), issues };
+}
+
+/**
+ * Converts the syntax errors of a parsed YAML document into issues that name the file and line.
+ * The document must have been parsed with `lineCounter` and `prettyErrors`.
+ */
+export function yamlErrorIssues(document: Document, lineCounter: LineCounter, source: string, file: string): ConfigIssue[] {
+  const claimed = new Set<YamlNode>();
+  return document.errors.map((error) => {
+    const stop = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
+    // The library appends the position and a code frame to the message, and the issue states the position itself.
+    const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const unclosed = unclosedNodeAt(document, source, error, claimed);
+    if (!unclosed) return { code: 'WP_ERR_CONFIG_READ', path: '', file, line: stop.line, message: `invalid YAML: ${reason} at line ${stop.line}, column ${stop.col}` };
+    const start = lineCounter.linePos(unclosed.node.range?.[0] ?? error.pos[0]);
+    return {
+      code: 'WP_ERR_CONFIG_READ', path: '', file, line: start.line,
+      message: `invalid YAML: ${reason}; the ${unclosed.kind} starts at line ${start.line}, column ${start.col}, and the parser stopped at line ${stop.line}, column ${stop.col}`,
+    };
+  });
+}
+
+/**
+ * Finds the unclosed flow collection or quoted scalar that an error is about. The library reports
+ * the error where it gave up, often a line after the `{`, `[` or quote, but the node it built
+ * keeps its start offset. Nested unclosed nodes end at the same offset and raise one error each,
+ * innermost first, so each error takes the innermost node that no earlier error took.
+ */
+function unclosedNodeAt(document: Document, source: string, error: YAMLError, claimed: Set<YamlNode>): { node: YamlNode; kind: string } | undefined {
+  if (error.code !== 'MISSING_CHAR' && error.code !== 'BAD_INDENT') return undefined;
+  let found: { node: YamlNode; kind: string } | undefined;
+  visit(document, (_key, node) => {
+    const range = (node as YamlNode).range;
+    if (!range || range[1] !== error.pos[0] || claimed.has(node as YamlNode)) return;
+    const kind = unclosedKind(node, source, range);
+    if (kind && (!found || range[0] > (found.node.range?.[0] ?? 0))) found = { node: node as YamlNode, kind };
+  });
+  if (found) claimed.add(found.node);
+  return found;
+}
+
+/** Names a node that opens with a bracket or quote but whose text does not end with the closing one. */
+function unclosedKind(node: unknown, source: string, range: [number, number, number]): string | undefined {
+  const last = source[range[1] - 1];
+  if (isCollection(node) && node.flow) {
+    if (isMap(node)) return last === '}' ? undefined : 'flow map';
+    return last === ']' ? undefined : 'flow sequence';
+  }
+  if (isScalar(node) && node.type === Scalar.QUOTE_DOUBLE) return last === '"' ? undefined : 'double-quoted string';
+  if (isScalar(node) && node.type === Scalar.QUOTE_SINGLE) return last === "'" ? undefined : 'single-quoted string';
+  return undefined;
 }
 
 /** Builds config nodes from a plain object, for configs made in code (tests, `replay`). */

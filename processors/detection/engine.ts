@@ -6,9 +6,13 @@ import type { Rule } from './rules/types.js';
 import type { EventMatch } from './worker.js';
 import { applyMatch, horizon, liveState, newState, resetsOnFire, rollBaseline, savedState, type Fire, type TriggerState } from './state.js';
 import { BoundedMap } from './bounded-map.js';
+import { redactPath } from './redact.js';
 
 /** Evidence samples a finding carries at most. */
 export const MAX_EVIDENCE = 5;
+
+/** Event fields that hold a URL path, which may carry secrets such as `;jsessionid=…`. */
+const PATH_FIELDS = new Set(['url.path', 'http.route']);
 
 interface ActiveFinding {
   finding: Finding;
@@ -295,6 +299,11 @@ export class DetectionEngine {
   private createFinding(rule: Rule, key: string, match: EventMatch, fire: Fire): Finding {
     const fields = match.fields;
     const text = (name: string) => (fields[name] === undefined ? undefined : String(fields[name]));
+    // Paths and routes are masked as in evidence summaries. The fingerprint still comes from the unmasked key.
+    const maskedText = (name: string) => {
+      const value = text(name);
+      return value !== undefined && PATH_FIELDS.has(name) ? redactPath(value) : value;
+    };
     const evidence = fire.samples.slice(-MAX_EVIDENCE).map(evidenceOf);
     if (fire.reason && evidence.length > 0) evidence[evidence.length - 1].detail = [evidence[evidence.length - 1].detail, fire.reason].filter(Boolean).join('; ');
     const lastSeen = Math.max(match.time, ...fire.samples.map((sample) => sample.time));
@@ -308,8 +317,8 @@ export class DetectionEngine {
       confidence: rule.confidence,
       // A baseline judges a route over many clients, so no single one is its actor.
       actor: rule.trigger.kind === 'baseline' ? {} : clean({ address: text('client.address'), identity: text('user.id'), api_key_fingerprint: text('api_key.fingerprint'), user_agent: text('user_agent.original') }),
-      target: clean({ service: text('service.name'), host: text('server.address'), method: text('http.request.method'), path: text('url.path'), route: text('http.route') }),
-      key: Object.fromEntries(rule.group_by.map((name) => [name, String(fields[name])])),
+      target: clean({ service: text('service.name'), host: text('server.address'), method: text('http.request.method'), path: maskedText('url.path'), route: maskedText('http.route') }),
+      key: Object.fromEntries(rule.group_by.map((name) => [name, maskedText(name) ?? String(fields[name])])),
       count: fire.count,
       first_seen: iso(Math.min(fire.firstSeen, lastSeen)),
       last_seen: iso(lastSeen),

@@ -4,12 +4,14 @@ import { FindingsBatch, type Batch } from '../../core/data/batch.js';
 import type { Finding } from '../../core/data/finding.js';
 import type { StageSpec } from '../../core/pool/pool.js';
 import { errorMessage } from '../../core/errors.js';
+import { formatIssue } from '../../core/config/node.js';
 import { parseCidr } from '../../core/cidr.js';
 import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
 import { DetectionEngine } from './engine.js';
 import { loadRules, RuleLoadError } from './rules/load.js';
 import type { RuleSet } from './rules/types.js';
-import { loadApiSpec, type ApiSpecDocument } from './openapi.js';
+import type { ApiSpecDocument } from './openapi.js';
+import { ApiSpecError, loadApiSpec } from './openapi-load.js';
 import { StateStore } from './persist.js';
 import type { DetectionStageOptions, DetectionStageResult, EventMatch } from './worker.js';
 import { unpackMatches } from './matches.js';
@@ -211,14 +213,15 @@ export const detectionProcessorFactory: ProcessorFactory<DetectionConfig, Detect
     try {
       rulesFor(config);
     } catch (error) {
-      if (error instanceof RuleLoadError) for (const issue of error.issues) report(`${issue.path}: ${issue.message} (${issue.file}:${issue.line})`, 'rules');
+      if (error instanceof RuleLoadError) for (const issue of error.issues) report(formatIssue(issue), 'rules');
       else report(errorMessage(error), 'rules');
     }
     if (config.openapi) {
       try {
         apiSpecFor(config);
       } catch (error) {
-        report(`cannot read the OpenAPI document: ${errorMessage(error)}`, 'openapi');
+        if (error instanceof ApiSpecError) for (const issue of error.issues) report(formatIssue(issue), 'openapi');
+        else report(`cannot read the OpenAPI document ${config.openapi}: ${errorMessage(error)}`, 'openapi');
       }
     }
     for (const range of config.trusted_proxies) if (!parseCidr(range)) report(`invalid address range "${range}"`, 'trusted_proxies');

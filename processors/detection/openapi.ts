@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-
 /*
  * The API as an OpenAPI 3 document describes it, for finding shadow endpoints (traffic on routes
  * the document does not list) and zombie endpoints (traffic on operations it marks deprecated).
@@ -9,7 +6,8 @@ import { parse as parseYaml } from 'yaml';
 /** Trie nodes a lookup may visit before it gives up and reports the path undocumented. */
 const MAX_LOOKUP_STEPS = 1024;
 
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+/** The operation fields of an OpenAPI 3 path item, one per HTTP method. */
+export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** One documented operation, as plain data that can cross into worker threads. */
 export interface ApiOperation {
@@ -32,60 +30,6 @@ export interface ApiLookup {
   /** True when the document lists this method on the matched path. */
   documented: boolean;
   deprecated: boolean;
-}
-
-/** Reads an OpenAPI 3 document from YAML or JSON; throws with the reason when it is not one. */
-export function loadApiSpec(file: string): ApiSpecDocument {
-  const document = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
-  return apiSpecFromObject(document, file);
-}
-
-/** Builds the operation list of a parsed OpenAPI 3 document. */
-export function apiSpecFromObject(document: unknown, origin = 'the document'): ApiSpecDocument {
-  if (!document || typeof document !== 'object') throw new Error(`${origin}: not an OpenAPI document`);
-  const root = document as Record<string, unknown>;
-  if (typeof root.openapi !== 'string' || !root.openapi.startsWith('3.')) {
-    throw new Error(`${origin}: expected an OpenAPI 3 document with "openapi: 3.x", got ${JSON.stringify(root.openapi ?? root.swagger ?? null)}`);
-  }
-  const paths = root.paths;
-  if (!paths || typeof paths !== 'object') throw new Error(`${origin}: the document has no paths`);
-  const bases = basePaths(root.servers);
-  const operations: ApiOperation[] = [];
-  for (const [path, item] of Object.entries(paths as Record<string, unknown>)) {
-    if (!item || typeof item !== 'object' || !path.startsWith('/')) continue;
-    for (const method of METHODS) {
-      const operation = (item as Record<string, unknown>)[method];
-      if (!operation || typeof operation !== 'object') continue;
-      const deprecated = (operation as Record<string, unknown>).deprecated === true;
-      for (const base of bases) operations.push({ method: method.toUpperCase(), path: joinPath(base, path), deprecated });
-    }
-  }
-  const info = root.info as Record<string, unknown> | undefined;
-  return { title: typeof info?.title === 'string' ? info.title : '', operations };
-}
-
-/** Base paths of the `servers` list: `https://api.example.com/v1` gives `/v1`; no servers give `/`. */
-function basePaths(servers: unknown): string[] {
-  if (!Array.isArray(servers) || servers.length === 0) return [''];
-  const bases = new Set<string>();
-  for (const server of servers) {
-    const url = (server as { url?: unknown })?.url;
-    if (typeof url !== 'string') continue;
-    let path = url;
-    const scheme = url.indexOf('://');
-    if (scheme >= 0) {
-      const slash = url.indexOf('/', scheme + 3);
-      path = slash >= 0 ? url.slice(slash) : '';
-    }
-    // Server variables such as {basePath} cannot be resolved from traffic; the default would be a guess.
-    if (path.includes('{')) continue;
-    bases.add(path.replace(/\/+$/, ''));
-  }
-  return bases.size > 0 ? [...bases] : [''];
-}
-
-function joinPath(base: string, path: string): string {
-  return `${base}${path}`;
 }
 
 interface TrieNode {

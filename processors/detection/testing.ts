@@ -3,7 +3,7 @@ import { parseDuration } from '../../core/config/duration.js';
 import type { Finding } from '../../core/data/finding.js';
 import { DetectionEngine } from './engine.js';
 import { eventFromFields } from './event.js';
-import { apiSpecFromObject } from './openapi.js';
+import { apiSpecFromObject } from './openapi-load.js';
 import type { Rule, RuleSet, RuleTest } from './rules/types.js';
 import { DetectionStage, type DetectionStageOptions, type EventMatch } from './worker.js';
 

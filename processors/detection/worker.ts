@@ -10,7 +10,7 @@ import { EventView, type DetectorContext } from './view.js';
 import { compileCondition, detectorDetails, type Predicate } from './rules/condition.js';
 import type { Rule, RuleSet } from './rules/types.js';
 import { ApiSpec, type ApiSpecDocument } from './openapi.js';
-import { redactQuery, redactText } from './redact.js';
+import { redactPath, redactQuery } from './redact.js';
 
 /*
  * Worker-thread side of the detection processor. It turns spans and log records into HTTP events
@@ -73,7 +73,7 @@ const NO_RULE_IDS: string[] = [];
 export function summarize(event: HttpEvent): string {
   const query = event['url.query'] ? `?${redactQuery(event['url.query'])}` : '';
   const status = event['http.response.status_code'] !== undefined ? ` -> ${event['http.response.status_code']}` : '';
-  const line = `${event['http.request.method'] ?? '-'} ${redactText(event['url.path'] ?? '')}${query}${status}`;
+  const line = `${event['http.request.method'] ?? '-'} ${redactPath(event['url.path'] ?? '')}${query}${status}`;
   return line.length > MAX_SUMMARY_LENGTH ? `${line.slice(0, MAX_SUMMARY_LENGTH)}…` : line;
 }
 

@@ -5,6 +5,31 @@ import { runCli } from '../helpers/daemon.js';
 import { tempDirectory } from '../helpers/tmp.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+const configDirectory = tempDirectory();
+afterAll(() => configDirectory.cleanup());
+
+/** Writes a config whose detection processor reads the given OpenAPI document, and returns the config's path. */
+function detectionConfig(openapi: string): string {
+  const file = join(configDirectory.path, 'detection.yaml');
+  writeFileSync(file, `receivers:
+  gatewaylog:
+    include: [${join(configDirectory.path, 'access.log')}]
+    format: nginx_combined
+processors:
+  detection:
+    openapi: ${openapi}
+    state: { persist: false }
+exporters:
+  debug: {}
+service:
+  pipelines:
+    logs: { receivers: [gatewaylog], processors: [detection], exporters: [debug] }
+    findings: { receivers: [detection], exporters: [debug] }
+  admin: { endpoint: 127.0.0.1:0 }
+  storage: { directory: ${join(configDirectory.path, 'storage')} }
+`);
+  return file;
+}
 
 describe('watchpost validate', () => {
   it('exits 0 for a valid config', async () => {
@@ -21,6 +46,26 @@ describe('watchpost validate', () => {
     expect(result.stderr).toContain('4 error(s)');
     expect(result.stderr).toContain('receivers.otlp.protocols.http.endpont: unknown key "endpont"; did you mean "endpoint"?');
     expect(result.stderr).toMatch(/bad_many\.yaml:12\)/);
+  });
+
+  it('rejects an OpenAPI document whose paths are a list', async () => {
+    const openapi = join(FIXTURES, 'detection', 'openapi', 'bad_paths_list.yaml');
+
+    const result = await runCli(['validate', '--config', detectionConfig(openapi)]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('1 error(s)');
+    expect(result.stderr).toContain(`processors.detection.openapi: paths: must be a map of paths such as "/pets" to path items, got a sequence (${openapi}:3)`);
+  });
+
+  it('names the OpenAPI file of a YAML error', async () => {
+    const openapi = join(FIXTURES, 'detection', 'openapi', 'bad_yaml.yaml');
+
+    const result = await runCli(['validate', '--config', detectionConfig(openapi)]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('processors.detection.openapi: invalid YAML: ');
+    expect(result.stderr).toContain(`(${openapi}:4)`);
   });
 
   it('rejects a missing --config with usage', async () => {

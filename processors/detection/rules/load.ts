@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { childPath, parseConfigYaml, type ConfigIssue, type ConfigNode, type MapNode } from '../../../core/config/node.js';
+import { childPath, formatIssue, parseConfigYaml, type ConfigIssue, type ConfigNode, type MapNode } from '../../../core/config/node.js';
 import {
   anyValue, boolean, closest, duration, integer, list, number, object, ParseContext, record, string, union, unknownKey, type Infer,
 } from '../../../core/config/schema.js';
@@ -78,8 +78,7 @@ const fileSchema = object({
 /** Rule problems, each naming the file and line, as config errors do. */
 export class RuleLoadError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
-    // Line 0 means the issue concerns the whole file, such as a file that does not exist.
-    super(`invalid detection rules:\n${issues.map((issue) => `  ${issue.path}: ${issue.message} (${issue.file}${issue.line > 0 ? `:${issue.line}` : ''})`).join('\n')}`);
+    super(`invalid detection rules:\n${issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`);
     this.name = 'RuleLoadError';
   }
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../core/cli/builtins.js';
 import { ConfigError, loadConfigFile, loadConfigText } from '../../../core/config/load.js';
-import type { ConfigIssue } from '../../../core/config/node.js';
+import { formatIssue, type ConfigIssue } from '../../../core/config/node.js';
 import type { OtlpReceiverConfig } from '../../../receivers/otlp/config.js';
 import type { GatewayLogConfig } from '../../../receivers/gatewaylog/config.js';
 
@@ -144,10 +144,17 @@ describe('config loading', () => {
     expect(issues[0].message).toBe('pipeline "findings" takes findings from "detection", but no pipeline runs "detection" as a processor');
   });
 
-  it('reports invalid YAML with its line', () => {
+  it('reports an unclosed flow sequence where it opens', () => {
     const issues = issuesOf('bad_yaml.yaml');
     expect(issues[0].code).toBe('WP_ERR_CONFIG_READ');
-    expect(issues[0].line).toBe(4);
+    expect(issues[0].line).toBe(3);
+    expect(issues[0].message).toContain('starts at line 3, column 16');
+  });
+
+  it('formats a YAML error without an empty path', () => {
+    const issues = issuesOf('bad_yaml.yaml');
+    expect(formatIssue(issues[0])).toMatch(/^invalid YAML: /);
+    expect(formatIssue(issues[0])).toContain(`(${fixture('bad_yaml.yaml')}:3)`);
   });
 
   it('reports a missing file', () => {

@@ -215,6 +215,17 @@ describe('detection engine', () => {
     expect(findings[0].target.path).toBe('/x/2');
   });
 
+  it('masks secrets in the target path, route and key', () => {
+    const { engine, findings } = engineFor([rule('single', { kind: 'single' }, { group_by: ['http.route'] })]);
+
+    engine.process([match(0, { 'url.path': '/cb;jsessionid=ABCDEF0123456789', 'http.route': '/cb;jsessionid=ABCDEF0123456789' })]);
+
+    expect(findings).toHaveLength(1);
+    expect(findings[0].target.path).toBe('/cb;jsessionid=<redacted>');
+    expect(findings[0].target.route).toBe('/cb;jsessionid=<redacted>');
+    expect(findings[0].key).toEqual({ 'http.route': '/cb;jsessionid=<redacted>' });
+  });
+
   it('keeps the five latest window samples in event order', () => {
     const { engine, findings } = engineFor([rule('count', { kind: 'count', window: 60_000, threshold: 8 })]);
 

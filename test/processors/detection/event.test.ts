@@ -7,7 +7,8 @@ import { DEFAULT_EXTRACT_OPTIONS, eventFromLogRecord, eventFromSpan, type Extrac
 import { apiKeyFingerprint } from '../../../processors/detection/identity.js';
 import { isIdentifierSegment, objectId, routeTemplate } from '../../../processors/detection/route.js';
 import { decodeHtmlEntities, decodeRepeatedly, normalize, percentDecode } from '../../../processors/detection/decode.js';
-import { ApiSpec, apiSpecFromObject } from '../../../processors/detection/openapi.js';
+import { ApiSpec } from '../../../processors/detection/openapi.js';
+import { apiSpecFromObject } from '../../../processors/detection/openapi-load.js';
 
 const START = Long.fromNumber(Date.UTC(2024, 0, 1), true).mul(1_000_000);
 

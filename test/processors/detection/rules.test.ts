@@ -152,6 +152,33 @@ describe('rule loader', () => {
     expect(error.issues[0].line).toBe(13);
   });
 
+  it('reports an unclosed flow map where it opens', () => {
+    const directory = tempDirectory();
+    cleanup = directory.cleanup;
+    const file = join(directory.path, 'unclosed.yaml');
+    writeFileSync(file, 'rules:\n  - id: a\n    name: A\n    description: x\n    severity: high\n    when: { field: url.path, equals: /x\n    tests: []\n');
+
+    const error = (() => { try { loadRules([file]); } catch (caught) { return caught as RuleLoadError; } throw new Error('loaded'); })();
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0].line).toBe(6);
+    expect(error.issues[0].message).toContain('starts at line 6, column 11');
+    expect(error.message).toContain(`(${file}:6)`);
+    expect(error.message).not.toMatch(/^\s+: /m);
+  });
+
+  it('reports an unclosed quote where it opens', () => {
+    const directory = tempDirectory();
+    cleanup = directory.cleanup;
+    const file = join(directory.path, 'quote.yaml');
+    writeFileSync(file, 'rules:\n  - id: a\n    name: "A\n    severity: high\n');
+
+    const error = (() => { try { loadRules([file]); } catch (caught) { return caught as RuleLoadError; } throw new Error('loaded'); })();
+
+    expect(error.issues[0].line).toBe(3);
+    expect(error.issues[0].message).toContain('starts at line 3, column 11');
+  });
+
   it('rejects a duplicate rule id', () => {
     const error = loadError('bad_duplicate.yaml');
 
