@@ -8,7 +8,7 @@ import { CONFIDENCES, SEVERITIES } from '../../../core/data/finding.js';
 import { parseCidr } from '../../../core/cidr.js';
 import { DETECTORS } from '../detectors/index.js';
 import { EVENT_FIELDS, HEADER_FIELD_PREFIX, SECRET_HEADERS } from '../event.js';
-import { checkRegexSafety } from './regex.js';
+import { checkFoldable, checkRegexSafety } from './regex.js';
 import type { ApiSpecCheck, Condition, FieldCondition, Rule, RuleSet, RuleTest, ShareRequirement, Trigger } from './types.js';
 
 const DEFAULT_SUPPRESS_MS = 10 * 60_000;
@@ -357,7 +357,7 @@ function parseFieldCondition(node: MapNode, set: RuleSet, context: ParseContext)
   condition.starts_with = stringList(entry('starts_with'), context);
   condition.ends_with = stringList(entry('ends_with'), context);
   if (parsed.regex !== undefined) {
-    const problem = checkRegexSafety(parsed.regex);
+    const problem = checkRegexSafety(parsed.regex) ?? (parsed.ignore_case === true ? checkFoldable(parsed.regex) : undefined);
     if (problem) context.report(entry('regex') as ConfigNode, 'WP_ERR_RULE_INVALID', problem);
     condition.regex = parsed.regex;
   }

@@ -93,3 +93,39 @@ export function foldPattern(pattern: string): string {
   }
   return folded;
 }
+
+/**
+ * Returns why a pattern cannot be matched with `ignore_case`, or undefined. Folding lower-cases
+ * the pattern's letters, which is the `i` flag's meaning only when every letter is written as
+ * itself: an escape that names a character (`\x41`, `\u0041`, `\cJ`) keeps its case, and a range
+ * whose ends are not two letters of one case or two digits (`[A-z]`, `[@-Z]`) changes its members.
+ */
+export function checkFoldable(pattern: string): string | undefined {
+  const hint = 'with ignore_case, write letters as themselves and use ranges of letters of one case ([a-z]) or of digits';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i];
+    if (char === '\\') {
+      const next = pattern[i + 1];
+      if (next === 'x' || next === 'u' || next === 'c') return `regular expression "${pattern}" escapes a character as \\${next}; ${hint}`;
+      i++;
+      continue;
+    }
+    if (char === '[' && !inClass) inClass = true;
+    else if (char === ']' && inClass) inClass = false;
+    else if (char === '-' && inClass && pattern[i - 1] !== '[' && !pattern.startsWith('[^', i - 2) && pattern[i + 1] !== ']' && !sameKindRange(pattern[i - 1], pattern[i + 1])) {
+      return `regular expression "${pattern}" has the range ${pattern[i - 1]}-${pattern[i + 1]}; ${hint}`;
+    }
+  }
+  const folded = foldPattern(pattern);
+  try {
+    new RegExp(folded, 'l');
+  } catch (error) {
+    return `regular expression "${folded}" (lower-cased for ignore_case) is invalid: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+function sameKindRange(from: string, to: string): boolean {
+  return (/[a-z]/.test(from) && /[a-z]/.test(to)) || (/[A-Z]/.test(from) && /[A-Z]/.test(to)) || (/[0-9]/.test(from) && /[0-9]/.test(to));
+}

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { defaultRulesPath } from '../../../core/paths.js';
 import { loadRules, RuleLoadError } from '../../../processors/detection/rules/load.js';
 import { runRuleTests } from '../../../processors/detection/testing.js';
-import { checkRegexSafety } from '../../../processors/detection/rules/regex.js';
+import { checkFoldable, checkRegexSafety } from '../../../processors/detection/rules/regex.js';
 import { compileCondition } from '../../../processors/detection/rules/condition.js';
 import type { RuleSet } from '../../../processors/detection/rules/types.js';
 import { eventFromFields } from '../../../processors/detection/event.js';
@@ -228,6 +228,32 @@ describe('regex safety', () => {
     const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/p', 'url.query': query }, Date.UTC(2024, 0, 1));
 
     expect(predicate(new EventView(event))).toBe(matched);
+  });
+
+  it.each([
+    ['[Z-a]', 'range Z-a'],
+    ['[A-_]', 'range A-_'],
+    ['[A-z]', 'range A-z'],
+    ['^/\\x41DMIN', '\\x'],
+    ['\\u0041', '\\u'],
+  ])('refuses to fold %s', (pattern, reason) => {
+    expect(checkFoldable(pattern)).toContain(reason);
+  });
+
+  it.each(['[A-Z]{3}-\\d', '[0-9a-f]+', '[^-a]', 'SELECT\\s+\\D'])('folds %s', (pattern) => {
+    expect(checkFoldable(pattern)).toBeUndefined();
+  });
+
+  it('rejects a rule whose regex cannot be folded', () => {
+    const directory = tempDirectory();
+    onTestFinished(directory.cleanup);
+    const file = join(directory.path, 'fold.yaml');
+    writeFileSync(file, "rules:\n  - id: a\n    name: A\n    description: x\n    severity: high\n    when: { field: url.query, regex: '[Z-a]', ignore_case: true }\n");
+
+    const error = (() => { try { loadRules([file]); } catch (caught) { return caught as RuleLoadError; } throw new Error('loaded'); })();
+
+    expect(error.issues[0].message).toContain('range Z-a');
+    expect(error.issues[0].line).toBe(6);
   });
 
   it('keeps case without ignore_case', () => {
