@@ -7,9 +7,11 @@
  */
 
 import { normalize } from './decode.js';
+import { CREDENTIAL_PARAMETERS } from './detectors/credentials.js';
 
-/** Parameter names whose values are masked, lower-case. */
+/** Parameter names whose values are masked, lower-case: every name the credentials detector flags, and more. */
 const SECRET_PARAMETERS = new Set([
+  ...CREDENTIAL_PARAMETERS,
   'pass', 'password', 'passwd', 'pwd', 'secret', 'token', 'access_token', 'refresh_token', 'id_token', 'api_key', 'api-key', 'apikey',
   'key', 'auth', 'authorization', 'session', 'sessionid', 'sid', 'jwt', 'code', 'client_secret', 'private_key', 'signature', 'sig',
   'otp', 'pin', 'ssn', 'card', 'cardnumber', 'card_number', 'cc', 'cvv', 'jsessionid', 'phpsessid',
@@ -69,7 +71,8 @@ function isSecretParameter(name: string): boolean {
       // Keep the raw name when it is not valid percent-encoding.
     }
   }
-  return SECRET_PARAMETERS.has(decodedName.toLowerCase());
+  const lower = decodedName.toLowerCase();
+  return SECRET_PARAMETERS.has(lower.endsWith('[]') ? lower.slice(0, -2) : lower);
 }
 
 /**

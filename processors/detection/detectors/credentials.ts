@@ -7,8 +7,8 @@ import type { EventView } from '../view.js';
  * never its value.
  */
 
-/** Parameter names that carry a credential, lower-case, without `[]`. */
-const CREDENTIAL_PARAMETERS = new Set([
+/** Parameter names that carry a credential, lower-case, without `[]`. Evidence masks their values too. */
+export const CREDENTIAL_PARAMETERS = new Set([
   'password', 'passwd', 'pwd', 'pass', 'passphrase', 'pin', 'secret', 'client_secret', 'app_secret', 'api_secret', 'api_key', 'apikey',
   'api-key', 'access_key', 'secret_key', 'access_token', 'refresh_token', 'id_token', 'auth_token', 'authtoken', 'private_token',
   'private_key', 'bearer', 'jwt', 'session', 'sessionid', 'session_id', 'sid', 'jsessionid', 'phpsessid', 'aspsessionid',

@@ -7,6 +7,10 @@ describe('evidence redaction', () => {
     expect(redactQuery('user=dave&password=hunter2&api_key=abc')).toBe(`user=dave&password=${MASK}&api_key=${MASK}`);
   });
 
+  it.each(['session_id', 'auth_token', 'aws_secret_access_key', 'aspsessionid', 'passphrase', 'x-api-key', 'private_token', 'token[]'])('masks %s, which the credentials detector flags', (name) => {
+    expect(redactQuery(`a=1&${name}=SECRETP16`)).toBe(`a=1&${name}=${MASK}`);
+  });
+
   it('masks a JWT anywhere', () => {
     expect(redactText('/cb?state=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.')).toBe(`/cb?state=${MASK}`);
   });
