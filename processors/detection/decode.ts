@@ -18,6 +18,13 @@ export function boundForMatching(text: string, limit = MAX_MATCH_LENGTH, joiner 
   return `${text.slice(0, half)}${joiner}${text.slice(text.length - half)}`;
 }
 
+/** Keeps the first and the last half of `limit` items of a longer list, as `boundForMatching` does for text. */
+export function headAndTail<T>(items: T[], limit: number): T[] {
+  if (items.length <= limit) return items;
+  const half = limit >> 1;
+  return [...items.slice(0, half), ...items.slice(items.length - half)];
+}
+
 /** Decoding rounds for nested percent-encoding (`%252e` is `%2e` is `.`). */
 const MAX_DECODE_ROUNDS = 3;
 
@@ -128,13 +135,15 @@ export function decodeLenientUtf8(bytes: number[]): string {
 
 /** Percent-decodes until the text stops changing, at most three rounds. */
 export function decodeRepeatedly(text: string, plusAsSpace = false): string {
-  let current = boundForMatching(text);
+  // Encoded padding shrinks when decoded (`%2541` is one character), so the bound applies to the
+  // decoded text; the raw text gets a wider one, which keeps decoding linear in a bounded input.
+  let current = boundForMatching(text, MAX_MATCH_LENGTH * 8);
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
     const next = percentDecode(current, plusAsSpace && round === 0);
     if (next === current) break;
     current = next;
   }
-  return current;
+  return boundForMatching(current);
 }
 
 const NAMED_ENTITIES: Record<string, string> = {

