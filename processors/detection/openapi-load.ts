@@ -35,7 +35,8 @@ export function loadApiSpec(file: string): ApiSpecDocument {
     throw new ApiSpecError([{ code: 'WP_ERR_CONFIG_READ', path: '', file, line: 0, message: `cannot read the OpenAPI document: ${(error as Error).message}` }]);
   }
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // `merge` reads YAML 1.1 merge keys (`<<: *common`), which OpenAPI documents use to share operations.
+  const document = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: true, merge: true });
   const syntax = yamlErrorIssues(document, lineCounter, source, file);
   if (syntax.length > 0) throw new ApiSpecError(syntax);
   let value: unknown;

@@ -52,6 +52,13 @@ describe('openapi document refs', () => {
     expect(spec.lookup('GET', '/w').documented).toBe(true);
   });
 
+  it('reads operations merged with a YAML merge key', () => {
+    const merged = new ApiSpec(loadApiSpec(fixture('merge.yaml')));
+
+    expect(merged.lookup('GET', '/c').documented).toBe(true);
+    expect(merged.lookup('POST', '/c').documented).toBe(true);
+  });
+
   it('skips extension keys in paths', () => {
     expect(spec.document.operations.map((operation) => operation.path)).not.toContain('x-internal');
   });
