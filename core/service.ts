@@ -55,6 +55,7 @@ export class Service {
     const graph = buildGraph(this.config, { logger: this.logger, metrics: this.metrics, pool: this.pool, storage: this.storage, admission: this.admission });
     const host: Host = { admin: this.admin, findingsBus: this.findingsBus, reportStatus: (id, status, message) => this.reportStatus(id, status, message) };
     try {
+      await this.pool.ready();
       await this.admin.start();
       for (const node of graph.nodes) {
         try {

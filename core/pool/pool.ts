@@ -143,6 +143,29 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Resolves once a worker has set up the configured modules, parsers and stages and answered a
+   * task. Rejects with the setup error of a worker that fails, which every replacement would fail
+   * the same way, or after `timeoutMs`. The daemon checks this before it accepts data.
+   */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    let onError: ((error: unknown) => void) | undefined;
+    const failed = new Promise<never>((_resolve, reject) => {
+      onError = (error: unknown) => reject(permanentError('WP_ERR_WORKER', `worker threads failed to start: ${error instanceof Error ? error.message : String(error)}`, error));
+      this.piscina.once('error', onError);
+    });
+    try {
+      await Promise.race([this.piscina.run({ name: 'pool.ping', input: null }, { name: 'task', signal: AbortSignal.timeout(timeoutMs) }), failed]);
+    } catch (error) {
+      if (error instanceof WatchpostError) throw error;
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const reason = timedOut ? `did not start within ${timeoutMs} ms` : `failed to start: ${error instanceof Error ? error.message : String(error)}`;
+      throw permanentError('WP_ERR_WORKER', `worker threads ${reason}`, error);
+    } finally {
+      this.piscina.off('error', onError as (error: unknown) => void);
+    }
+  }
+
   /** Converts a protobuf export request to OTLP/JSON text in a worker. */
   toOtlpJson(signal: TelemetrySignal, bytes: Uint8Array): Promise<string> {
     return this.run<string>('otlp.to_json', { signal, bytes });

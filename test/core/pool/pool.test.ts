@@ -6,6 +6,7 @@ import { WatchpostError } from '../../../core/errors.js';
 import { encodeRequest } from '../../../core/otlp/codec.js';
 
 const CRASH_MODULE = new URL('../../fixtures/pool/crash-worker.ts', import.meta.url).href;
+const BROKEN_MODULE = new URL('../../fixtures/pool/broken-worker.ts', import.meta.url).href;
 
 describe('worker pool', () => {
   let pool: WorkerPool | undefined;
@@ -43,6 +44,21 @@ describe('worker pool', () => {
 
     expect(result.itemCount).toBe(2);
     expect(result.bytes).toBeUndefined();
+  });
+
+  it('is ready once a worker answers', async () => {
+    pool = new WorkerPool({ threads: 2, maxQueue: 0, stages: [], parsers: [], modules: [CRASH_MODULE], logger: silentLogger() });
+
+    await expect(pool.ready(20_000)).resolves.toBeUndefined();
+  });
+
+  it('reports workers that fail to set up instead of waiting for them', async () => {
+    pool = new WorkerPool({ threads: 1, maxQueue: 0, stages: [], parsers: [], modules: [BROKEN_MODULE], logger: silentLogger() });
+
+    const ready = pool.ready(20_000);
+
+    await expect(ready).rejects.toMatchObject({ code: 'WP_ERR_WORKER', retryable: false });
+    await expect(ready).rejects.toThrow(/failed to start: stage setup failed: invalid option/);
   });
 
   it('refuses new tasks once closed', async () => {
