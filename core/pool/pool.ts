@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from '../logger.js';
 import type { TelemetrySignal } from '../data/signal.js';
 import type { Frames, LineContext } from './worker-api.js';
-import { retryableError, permanentError, WatchpostError } from '../errors.js';
+import { errorMessage, retryableError, permanentError, WatchpostError } from '../errors.js';
 import type { Counter } from '../telemetry/metrics.js';
 
 /** A worker-pool stage to set up in every worker: which module provides it and its options. */
@@ -144,14 +144,14 @@ export class WorkerPool {
   }
 
   /**
-   * Resolves once a worker has set up the configured modules, parsers and stages and answered a
+   * Resolves once a worker has set up the configured modules, parsers and stages and completed a
    * task. Rejects with the setup error of a worker that fails, which every replacement would fail
    * the same way, or after `timeoutMs`. The daemon checks this before it accepts data.
    */
   async ready(timeoutMs = 30_000): Promise<void> {
     let onError: ((error: unknown) => void) | undefined;
     const failed = new Promise<never>((_resolve, reject) => {
-      onError = (error: unknown) => reject(permanentError('WP_ERR_WORKER', `worker threads failed to start: ${error instanceof Error ? error.message : String(error)}`, error));
+      onError = (error: unknown) => reject(permanentError('WP_ERR_WORKER', `worker threads failed to start: ${errorMessage(error)}`, error));
       this.piscina.once('error', onError);
     });
     try {
@@ -159,7 +159,7 @@ export class WorkerPool {
     } catch (error) {
       if (error instanceof WatchpostError) throw error;
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const reason = timedOut ? `did not start within ${timeoutMs} ms` : `failed to start: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = timedOut ? `did not start within ${timeoutMs} ms` : `failed to start: ${errorMessage(error)}`;
       throw permanentError('WP_ERR_WORKER', `worker threads ${reason}`, error);
     } finally {
       this.piscina.off('error', onError as (error: unknown) => void);
