@@ -1,3 +1,5 @@
+import { withoutPathParameters } from '../helper/path.js';
+
 /*
  * Route templates: normalizing the parameter syntax of different frameworks, matching a path
  * against OpenAPI templates, and deriving a template from a path that has none. Everything here
@@ -21,7 +23,7 @@ function isParameter(segment: string): boolean {
 function split(path: string): string[] {
   const bounded = path.length > MAX_PATH_LENGTH ? path.slice(0, MAX_PATH_LENGTH) : path;
   const question = bounded.indexOf('?');
-  return (question >= 0 ? bounded.slice(0, question) : bounded).split('/').filter((segment) => segment !== '');
+  return withoutPathParameters(question >= 0 ? bounded.slice(0, question) : bounded).split('/').filter((segment) => segment !== '');
 }
 
 /** Rewrites a route in one syntax for comparison: parameters of any framework (`{id}`, `:id`, `<id>`) become `{}`. */

@@ -1,3 +1,5 @@
+import { withoutPathParameters } from '../helper/path.js';
+
 /*
  * Route templates for requests whose telemetry carries no `http.route`: path segments that are
  * identifiers (numbers, UUIDs, hex digests, long opaque tokens) become `{id}`, so
@@ -65,11 +67,12 @@ function isIdentifierAt(text: string, start: number, end: number): boolean {
 }
 
 /**
- * Builds the route template of a path: identifier segments become `{id}`; the query is not part
- * of it. A path without identifier segments is returned as it is.
+ * Builds the route template of a path: identifier segments become `{id}`; the query and path
+ * parameters (`;jsessionid=…`) are not part of it. A path without either is returned as it is.
  */
 export function routeTemplate(path: string): string {
-  const bounded = path.length > MAX_TEMPLATE_PATH ? path.slice(0, MAX_TEMPLATE_PATH) : path;
+  const plain = withoutPathParameters(path);
+  const bounded = plain.length > MAX_TEMPLATE_PATH ? plain.slice(0, MAX_TEMPLATE_PATH) : plain;
   let template: string | undefined;
   /** End of the part of `bounded` already copied into `template`. */
   let copied = 0;
@@ -109,7 +112,7 @@ export function objectId(path: string, route: string): string | undefined {
     let pathEnd = path.indexOf('/', pathStart);
     if (routeEnd < 0) routeEnd = route.length;
     if (pathEnd < 0) pathEnd = path.length;
-    if (isParameterAt(route, routeStart, routeEnd)) id = path.slice(pathStart, pathEnd) || undefined;
+    if (isParameterAt(route, routeStart, routeEnd)) id = withoutPathParameters(path.slice(pathStart, pathEnd)) || undefined;
     const routeDone = routeEnd === route.length;
     const pathDone = pathEnd === path.length;
     if (routeDone || pathDone) return routeDone && pathDone ? id : undefined;

@@ -96,6 +96,7 @@ describe('apimetrics aggregation', () => {
     for (const segment of ['users', 'v1', 'api', 'healthz', 'orders', 'me', 'deadbeef', 'product-123', 'en-US', 'search.json']) expect(isIdLike(segment), segment).toBe(false);
     for (const segment of ['42', '0', '550e8400-e29b-41d4-a716-446655440000', 'a1b2c3d4', '01HGW2N7QZ8K3VXYZ9ABCDEF12', 'dGhpcyBpcyBhIHRva2VuMTIz']) expect(isIdLike(segment), segment).toBe(true);
     expect(templateFromPath('/v1/users/42/orders/550e8400-e29b-41d4-a716-446655440000?x=1')).toBe('/v1/users/{id}/orders/{id}');
+    expect(templateFromPath('/cart;jsessionid=ABCDEF0123456789/items')).toBe('/cart/items');
     expect(canonicalRoute('/users/:id/orders')).toBe(canonicalRoute('/users/{userId}/orders'));
   });
 

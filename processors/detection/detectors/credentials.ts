@@ -48,6 +48,6 @@ export const credentialsInQuery: Detector = {
       if (found) return found;
     }
     const path = view.path;
-    return path.indexOf(';jsessionid=') >= 0 || path.indexOf(';sessionid=') >= 0 ? 'url.path: session id path parameter' : undefined;
+    return path.indexOf(';jsessionid=') >= 0 || path.indexOf(';sessionid=') >= 0 || path.indexOf(';phpsessid=') >= 0 ? 'url.path: session id path parameter' : undefined;
   },
 };

@@ -387,6 +387,7 @@ describe('credentials in query detector', () => {
 
   it('finds a session id in the path', () => {
     expect(detects('credentials_in_query', { 'url.path': '/shop/cart;jsessionid=0123456789abcdef' })).toBe('url.path: session id path parameter');
+    expect(detects('credentials_in_query', { 'url.path': '/shop/cart;PHPSESSID=0123456789abcdef' })).toBe('url.path: session id path parameter');
   });
 });
 

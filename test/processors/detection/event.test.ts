@@ -42,6 +42,8 @@ describe('route templates', () => {
     ['/api/v2/products', '/api/v2/products'],
     ['/blog/how-to-cook-rice', '/blog/how-to-cook-rice'],
     ['/static/app.3f9a.css', '/static/app.3f9a.css'],
+    ['/cart;jsessionid=ABCDEF0123456789', '/cart'],
+    ['/shop;jsessionid=ABCDEF0123456789/orders/1234;v=2', '/shop/orders/{id}'],
   ])('%s becomes %s', (path, route) => {
     expect(routeTemplate(path)).toBe(route);
   });
@@ -55,6 +57,7 @@ describe('route templates', () => {
     expect(objectId('/api/v1/orders/1234', '/api/v1/orders/{orderId}')).toBe('1234');
     expect(objectId('/orders/77/items/3', '/orders/:order/items/:item')).toBe('3');
     expect(objectId('/orders', '/orders')).toBeUndefined();
+    expect(objectId('/orders/1234;jsessionid=ABCDEF0123456789', '/orders/{id}')).toBe('1234');
   });
 
   it('templates a span without http.route and keeps one that has it', () => {
