@@ -1,6 +1,6 @@
 /**
  * Removes path parameters from a URL path: `;jsessionid=…` in `/cart;jsessionid=…/items` (RFC 3986
- * allows `;` parameters in any segment; Java servlet containers put session ids there). Routes are
+ * notes that `;` often delimits a segment's parameters; Java servlet containers put session ids there). Routes are
  * built without them, so a session id does not make a route of its own.
  */
 export function withoutPathParameters(path: string): string {
