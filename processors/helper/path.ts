@@ -1,7 +1,7 @@
 /**
- * Removes path parameters from a URL path: `;jsessionid=…` in `/cart;jsessionid=…/items` (RFC 3986
- * notes that `;` often delimits a segment's parameters; Java servlet containers put session ids there). Routes are
- * built without them, so a session id does not make a route of its own.
+ * Removes path parameters from a URL path: `;jsessionid=…` in `/cart;jsessionid=…/items`. RFC
+ * 3986 notes that `;` often delimits a segment's parameters, and Java servlet containers put
+ * session ids there. Routes are built without them, so a session id makes no route of its own.
  */
 export function withoutPathParameters(path: string): string {
   let semicolon = path.indexOf(';');
