@@ -20,6 +20,8 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : 
 
 /** How often suppression periods are checked against the wall clock, in milliseconds. */
 const ADVANCE_INTERVAL_MS = 1000;
+/** Findings held for another delivery attempt after the findings pipelines refused them (full queues). */
+const MAX_HELD_FINDINGS = 10_000;
 
 const loadedRules = new WeakMap<DetectionConfig, RuleSet>();
 const stageOptions = new WeakMap<DetectionConfig, DetectionStageOptions>();
@@ -70,11 +72,16 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   private timer: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private host: Host | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Collects the deliveries started while `process` runs the engine. */
   private collecting: Promise<void>[] | undefined;
   private failures = 0;
   private stopped = false;
+  /** Findings the findings pipelines refused, in order, sent again each second until they are taken. */
+  private held: Finding[][] = [];
+  private heldCount = 0;
+  /** The retry of held findings that is running, if any. */
+  private retrying: Promise<void> | undefined;
 
   constructor(private readonly settings: SharedSettings<DetectionConfig>) {
     const rules = rulesFor(settings.config);
@@ -99,7 +106,10 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       const keys = this.engine.restore(snapshot);
       this.settings.logger.info({ keys, saved_until: new Date(snapshot.watermark).toISOString() }, 'detection state restored');
     }
-    this.timer = setInterval(() => this.engine.advance(), ADVANCE_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      this.engine.advance();
+      void this.retryHeld();
+    }, ADVANCE_INTERVAL_MS);
     this.timer.unref();
     const interval = this.settings.config.state.save_interval;
     if (this.store && interval > 0) {
@@ -126,6 +136,12 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       this.engine.flush();
     }
     await Promise.allSettled([...this.inFlight]);
+    // Waits for a retry the timer started, then tries once more.
+    await this.retrying;
+    await this.retryHeld();
+    for (const findings of this.held) this.drop(findings, new Error('shutdown came before the findings pipelines accepted them'));
+    this.held = [];
+    this.heldCount = 0;
   }
 
   /**
@@ -154,18 +170,70 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     }
   }
 
+  /**
+   * Hands findings to the findings pipelines. When they refuse (a full queue), the findings are
+   * held and sent again each second, and the request that raised them is refused with the same
+   * retryable error, so the sender retries instead of seeing an acknowledgement. Findings past
+   * MAX_HELD_FINDINGS are dropped and counted.
+   */
   private send(findings: Finding[]): void {
     this.host?.findingsBus.publish(findings);
     const output: Consumer | undefined = this.settings.outputs.findings;
     if (!output) return;
-    const delivery = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).catch((error: unknown) => {
-      // NOTE: a finding the findings pipelines refuse (their queues full) is lost; it is counted here.
-      this.failures += findings.length;
-      this.settings.metrics.processorDropped.add({ processor: this.settings.id, signal: 'findings', reason: 'findings_pipeline_refused' }, findings.length);
-      this.settings.logger.error({ err: errorMessage(error), dropped_total: this.failures }, 'findings pipeline refused findings');
-    }).finally(() => this.inFlight.delete(delivery));
+    // Resolves with the refusal, if any, so that a delivery no request waits for never rejects unhandled.
+    const delivery: Promise<{ refused: unknown } | undefined> = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).then(
+      () => undefined,
+      (error: unknown) => {
+        this.hold(findings, error);
+        return { refused: error };
+      },
+    );
     this.inFlight.add(delivery);
-    this.collecting?.push(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
+    this.collecting?.push(delivery.then((outcome) => {
+      if (outcome) throw outcome.refused;
+    }));
+  }
+
+  private hold(findings: Finding[], error: unknown): void {
+    if (this.stopped || this.heldCount + findings.length > MAX_HELD_FINDINGS) {
+      this.drop(findings, error);
+      return;
+    }
+    this.held.push(findings);
+    this.heldCount += findings.length;
+    this.settings.logger.warn({ err: errorMessage(error), held: this.heldCount }, 'findings pipeline rejected findings; holding them for another attempt');
+  }
+
+  private drop(findings: Finding[], error: unknown): void {
+    this.failures += findings.length;
+    this.settings.metrics.processorDropped.add({ processor: this.settings.id, signal: 'findings', reason: 'findings_pipeline_refused' }, findings.length);
+    this.settings.logger.error({ err: errorMessage(error), dropped_total: this.failures }, 'findings pipeline rejected findings; dropped them');
+  }
+
+  /** Sends the held findings again, unless a retry is running already; returns that retry. */
+  private retryHeld(): Promise<void> {
+    this.retrying ??= this.sendHeld().finally(() => {
+      this.retrying = undefined;
+    });
+    return this.retrying;
+  }
+
+  /** Sends the held findings, oldest first, and stops at the first refusal. */
+  private async sendHeld(): Promise<void> {
+    const output: Consumer | undefined = this.settings.outputs.findings;
+    if (!output || this.held.length === 0) return;
+    while (this.held.length > 0) {
+      const findings = this.held[0];
+      try {
+        await output.consume(new FindingsBatch(findings, { receiver: this.settings.id }));
+      } catch {
+        return;
+      }
+      this.held.shift();
+      this.heldCount -= findings.length;
+    }
+    this.settings.logger.info('findings pipeline accepted the held findings');
   }
 }
 

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../core/logger.js';
+import type { Batch } from '../../../core/data/batch.js';
+import type { Finding } from '../../../core/data/finding.js';
+import { retryableError } from '../../../core/errors.js';
+import { Storage } from '../../../core/storage/storage.js';
+import { MetricsRegistry, PipelineMetrics } from '../../../core/telemetry/metrics.js';
+import { Admission } from '../../../core/admission.js';
+import { AdminServer } from '../../../core/admin/server.js';
+import { FindingsBus } from '../../../core/findings-bus.js';
+import type { Host, SharedComponent } from '../../../core/component.js';
+import type { WorkerPool } from '../../../core/pool/pool.js';
+import { detectionProcessorFactory, stageOptionsFor } from '../../../processors/detection/factory.js';
+import { createDefaultConfig } from '../../../processors/detection/config.js';
+import { DetectionStage, type EventMatch } from '../../../processors/detection/worker.js';
+import { eventFromFields } from '../../../processors/detection/event.js';
+import { tempDirectory } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/wait.js';
+
+/*
+ * Findings the findings pipelines refuse (their queues full): the request that raised them is
+ * refused with the same retryable error, and the findings are held and sent again.
+ */
+
+const T0 = Date.UTC(2024, 5, 1, 12);
+
+interface Delivery {
+  storage: Storage;
+  shared: SharedComponent<{ process(matches: EventMatch[]): Promise<void> }>;
+  metrics: PipelineMetrics;
+  delivered: Finding[];
+  /** Refusals left before the findings pipeline takes findings again. */
+  refusals: { left: number };
+  matches: EventMatch[];
+}
+
+async function startDetection(directory: string, refusals: number): Promise<Delivery> {
+  const config = createDefaultConfig();
+  config.state.persist = false;
+  const metrics = new PipelineMetrics(new MetricsRegistry());
+  const delivered: Finding[] = [];
+  const left = { left: refusals };
+  const consume = async (batch: Batch) => {
+    if (left.left > 0) {
+      left.left--;
+      throw retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'the sending queue of exporter file/findings is full');
+    }
+    if (batch.signal === 'findings') delivered.push(...batch.findings);
+  };
+  const storage = new Storage(directory);
+  const settings = {
+    id: 'detection', config, logger: silentLogger(), metrics, pool: undefined as unknown as WorkerPool,
+    storage, admission: new Admission(), outputs: { findings: { consume } },
+  };
+  const shared = detectionProcessorFactory.createShared?.(settings) as Delivery['shared'];
+  const host: Host = { admin: new AdminServer('127.0.0.1:0', silentLogger()), findingsBus: new FindingsBus(), reportStatus: () => undefined };
+  await shared.start(host);
+  const stage = new DetectionStage(stageOptionsFor(config));
+  const matches: EventMatch[] = [];
+  stage.evaluate(eventFromFields({ 'http.request.method': 'GET', 'url.path': '/.env', 'http.response.status_code': 404, 'client.address': '203.0.113.9' }, T0, stage.extractOptions), matches);
+  return { storage, shared, metrics, delivered, refusals: left, matches };
+}
+
+describe('findings the findings pipelines refuse', () => {
+  let cleanup: (() => void) | undefined;
+  afterEach(() => cleanup?.());
+
+  it('refuses the request and delivers the findings later', async () => {
+    const directory = tempDirectory();
+    cleanup = directory.cleanup;
+    const detection = await startDetection(directory.path, 2);
+
+    await expect(detection.shared.value.process(detection.matches)).rejects.toMatchObject({ code: 'WP_ERR_EXPORTER_QUEUE_FULL', retryable: true });
+    const delivered = await waitFor(() => detection.delivered.find((finding) => finding.rule.id === 'sensitive-file'), 10_000, 'the held finding');
+
+    expect(delivered.status).toBe('new');
+    expect(detection.metrics.processorDropped.get({ processor: 'detection', signal: 'findings', reason: 'findings_pipeline_refused' })).toBe(0);
+    await detection.shared.shutdown();
+    await detection.storage.close();
+  });
+
+  it('drops and counts findings still refused at shutdown', async () => {
+    const directory = tempDirectory();
+    cleanup = directory.cleanup;
+    const detection = await startDetection(directory.path, Number.POSITIVE_INFINITY);
+
+    await expect(detection.shared.value.process(detection.matches)).rejects.toMatchObject({ retryable: true });
+    await detection.shared.shutdown();
+    await detection.storage.close();
+
+    expect(detection.delivered).toEqual([]);
+    expect(detection.metrics.processorDropped.get({ processor: 'detection', signal: 'findings', reason: 'findings_pipeline_refused' })).toBeGreaterThanOrEqual(1);
+  });
+});
