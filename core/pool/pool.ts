@@ -100,6 +100,8 @@ export class WorkerPool {
   private readonly logger: Logger;
   private readonly failures?: Counter;
   private closed = false;
+  /** Set when `ready` found that workers cannot set up. */
+  private setupFailed = false;
 
   constructor(options: WorkerPoolOptions) {
     this.threads = options.threads > 0 ? options.threads : availableParallelism();
@@ -146,9 +148,10 @@ export class WorkerPool {
   /**
    * Resolves once a worker has set up the configured modules, parsers and stages and completed a
    * task. Rejects with the setup error of a worker that fails, which every replacement would fail
-   * the same way, or after `timeoutMs`. The daemon checks this before it accepts data.
+   * the same way, or after `timeoutMs` (30 s and 2 s per thread, since threads start together
+   * and share the CPUs). The daemon checks this before it accepts data.
    */
-  async ready(timeoutMs = 30_000): Promise<void> {
+  async ready(timeoutMs = 30_000 + 2_000 * this.threads): Promise<void> {
     let onError: ((error: unknown) => void) | undefined;
     const failed = new Promise<never>((_resolve, reject) => {
       onError = (error: unknown) => reject(permanentError('WP_ERR_WORKER', `worker threads failed to start: ${errorMessage(error)}`, error));
@@ -157,6 +160,7 @@ export class WorkerPool {
     try {
       await Promise.race([this.piscina.run({ name: 'pool.ping', input: null }, { name: 'task', signal: AbortSignal.timeout(timeoutMs) }), failed]);
     } catch (error) {
+      this.setupFailed = true;
       if (error instanceof WatchpostError) throw error;
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const reason = timedOut ? `did not start within ${timeoutMs} ms` : `failed to start: ${errorMessage(error)}`;
@@ -179,7 +183,10 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.piscina.close();
+    // After workers failed to set up, piscina's close() may wait forever for replacements that
+    // never start (seen with two threads or more), and the process would then exit without a word.
+    if (this.setupFailed) await this.piscina.destroy();
+    else await this.piscina.close();
   }
 
   private failure(error: unknown): WatchpostError {

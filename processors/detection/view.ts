@@ -1,4 +1,5 @@
 import type { HttpEvent } from './event.js';
+import { withoutPathParameters } from '../helper/path.js';
 import { boundForMatching, forEachQueryParameter, headAndTail, normalize, percentDecode, queryParameters } from './decode.js';
 import { charClasses } from './chars.js';
 import type { ApiLookup, ApiSpec } from './openapi.js';
@@ -185,7 +186,8 @@ export class EventView {
   apiLookup(): ApiLookup | undefined {
     if (this.spec === undefined) {
       const spec = this.context.apiSpec;
-      this.spec = spec ? spec.lookup(this.event['http.request.method'] ?? 'GET', this.event['url.path'] ?? '/') : null;
+      // Path parameters (`;jsessionid=…`) are not part of a documented path.
+      this.spec = spec ? spec.lookup(this.event['http.request.method'] ?? 'GET', withoutPathParameters(this.event['url.path'] ?? '/')) : null;
     }
     return this.spec ?? undefined;
   }

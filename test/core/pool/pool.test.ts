@@ -61,6 +61,16 @@ describe('worker pool', () => {
     await expect(ready).rejects.toThrow(/failed to start: stage setup failed: invalid option/);
   });
 
+  it.each([1, 2, 4])('closes after %i workers failed to set up', async (threads) => {
+    const broken = new WorkerPool({ threads, maxQueue: 0, stages: [], parsers: [], modules: [BROKEN_MODULE], logger: silentLogger() });
+
+    await expect(broken.ready(20_000)).rejects.toMatchObject({ code: 'WP_ERR_WORKER' });
+    let closed = false;
+    await Promise.race([broken.close().then(() => { closed = true; }), new Promise((resolve) => setTimeout(resolve, 5000))]);
+
+    expect(closed).toBe(true);
+  });
+
   it('refuses new tasks once closed', async () => {
     pool = new WorkerPool({ threads: 1, maxQueue: 0, stages: [], parsers: [], modules: [CRASH_MODULE], logger: silentLogger() });
     await pool.close();

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { toAttributes, keyValue } from '../../../core/otlp/attributes.js';
 import { parseCidr, type Cidr } from '../../../core/cidr.js';
 import type { ILogRecord, ISpan } from '../../../core/otlp/codec.js';
-import { DEFAULT_EXTRACT_OPTIONS, eventFromLogRecord, eventFromSpan, type ExtractOptions } from '../../../processors/detection/event.js';
+import { DEFAULT_EXTRACT_OPTIONS, eventFromFields, eventFromLogRecord, eventFromSpan, type ExtractOptions } from '../../../processors/detection/event.js';
+import { DEFAULT_DETECTOR_CONTEXT, EventView } from '../../../processors/detection/view.js';
 import { apiKeyFingerprint } from '../../../processors/detection/identity.js';
 import { isIdentifierSegment, objectId, routeTemplate } from '../../../processors/detection/route.js';
 import { decodeHtmlEntities, decodeRepeatedly, normalize, percentDecode } from '../../../processors/detection/decode.js';
@@ -208,6 +209,13 @@ describe('openapi document', () => {
     expect(spec.lookup('DELETE', '/v2/orders/991').documented).toBe(false);
     expect(spec.lookup('GET', '/v2/debug').documented).toBe(false);
     expect(spec.lookup('GET', '/orders/991').documented).toBe(false);
+  });
+
+  it('ignores path parameters when it looks a request up', () => {
+    const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/v2/orders;jsessionid=ABCDEF0123456789', 'client.address': '192.0.2.1' }, Date.UTC(2024, 0, 1));
+    const view = new EventView(event, { ...DEFAULT_DETECTOR_CONTEXT, apiSpec: spec });
+
+    expect(view.apiLookup()?.documented).toBe(true);
   });
 
   it('rejects a Swagger 2 document', () => {
