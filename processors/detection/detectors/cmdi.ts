@@ -62,11 +62,12 @@ const WINDOWS_PHRASES = ['win32_process', 'invoke-wmimethod', 'get-wmiobject', '
 const WINDOWS_PHRASE_SET = new NeedleSet(WINDOWS_PHRASES);
 const MAX_SEGMENTS = 64;
 /**
- * The usual probe for blind injection, `1;sleep 5`: one token (or none), a separator, and sleep
- * with a number of seconds, then the end or another separator. Prose has words before the
- * separator (`wake 7; sleep 8`). Every quantifier is bounded and the classes do not overlap.
+ * The usual probe for blind injection, `1;sleep 5`: one token (or none), a separator (a line
+ * break too), and sleep, or /bin/sleep, with a number of seconds, then the end or another
+ * separator. Prose has words before the separator (`wake 7; sleep 8`), and so does `a b;sleep 5`,
+ * which is missed. Every quantifier is bounded and the classes do not overlap.
  */
-const SLEEP_PROBE = /^[^\s;|&`(]{0,64}\s{0,4}(?:;|\|\|?|&&?|`|\$\()\s{0,4}sleep\s{1,4}\d{1,3}(?:\.\d{1,3})?s?\s{0,4}(?:[;|&`)#]|$)/;
+const SLEEP_PROBE = /^[^\s;|&`(]{0,512}[ \t]{0,4}(?:;|\n|\|\|?|&&?|`|\$\()\s{0,4}(?:\/usr)?(?:\/bin\/)?sleep\s{1,4}\d{1,3}(?:\.\d{1,3})?s?\s{0,4}(?:[;|&`)#\n]|$)/;
 /** Parameter names web shells and vulnerable tools take commands in; any command there counts. */
 const COMMAND_PARAMETERS = new Set(['cmd', 'command', 'exec', 'execute', 'shell', 'run', 'system', 'cmdline']);
 
@@ -210,9 +211,9 @@ function commandIn(segment: Segment, inUserAgent: boolean, followed: boolean): s
   const command = commandWords(segment.text);
   if (!command) return undefined;
   const { name, rest, prefix } = command;
-  // `sleep(5)`: an everyday-word name glued to a parenthesis is a call in SQL or code, which a
-  // shell would reject. PowerShell takes `curl('…')`, so distinctive names still count.
-  if (segment.called && rest.length === 0 && !isDistinctive(name)) return undefined;
+  // `sleep(5)`, `ln(2)`: a name glued to a parenthesis is a call in SQL, a formula or code, which
+  // a shell would reject. PowerShell takes `;curl('…')`, so a distinctive name after a separator counts.
+  if (segment.called && rest.length === 0 && !(segment.separated && isDistinctive(name))) return undefined;
   if (inUserAgent && rest.length === 0) {
     // `code=ansible-console`: a command assigned to a shell variable, to run it through the variable.
     const assigned = /^[a-z_][a-z0-9_]{0,31}=([a-z0-9._-]{1,32})$/.exec(name);
