@@ -27,6 +27,8 @@ export function checkRegexSafety(pattern: string): string | undefined {
     return `invalid regular expression: ${(error as Error).message}`;
   }
   if (/\\[1-9]|\\k</.test(pattern)) return 'regular expressions with backreferences are not allowed, because they can take exponential time';
+  const unknown = unknownEscape(pattern);
+  if (unknown) return `regular expression "${pattern}" uses \\${unknown}, which JavaScript reads as the letter ${unknown}; write ^ or $ for anchors (not \\A, \\z), and the letter itself otherwise`;
   try {
     new RegExp(pattern, 'l');
   } catch {
@@ -94,6 +96,22 @@ export function foldPattern(pattern: string): string {
   return folded;
 }
 
+/** Letters that make an escape in a JavaScript regular expression without the u flag. */
+const ESCAPE_LETTERS = new Set(['b', 'B', 'd', 'D', 'w', 'W', 's', 'S', 'f', 'n', 'r', 't', 'v', 'c', 'x', 'u']);
+/** Escapes that stand for a set of characters, which cannot end a range. */
+const CLASS_ESCAPES = new Set(['d', 'D', 'w', 'W', 's', 'S']);
+
+/** Returns the letter of an escape that JavaScript reads as the plain letter (`\A`, `\z`), or undefined. */
+function unknownEscape(pattern: string): string | undefined {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '\\') continue;
+    const next = pattern[i + 1] ?? '';
+    if (/[A-Za-z]/.test(next) && !ESCAPE_LETTERS.has(next)) return next;
+    i++;
+  }
+  return undefined;
+}
+
 /**
  * Returns why a pattern cannot be matched with `ignore_case`, or undefined. Folding lower-cases
  * the pattern's letters, which is the `i` flag's meaning only when every letter is written as
@@ -102,19 +120,16 @@ export function foldPattern(pattern: string): string {
  */
 export function checkFoldable(pattern: string): string | undefined {
   const hint = 'with ignore_case, write letters as themselves and use ranges of letters of one case ([a-z]) or of digits';
-  let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
     const char = pattern[i];
     if (char === '\\') {
       const next = pattern[i + 1];
       if (next === 'x' || next === 'u' || next === 'c') return `regular expression "${pattern}" escapes a character as \\${next}; ${hint}`;
       i++;
-      continue;
-    }
-    if (char === '[' && !inClass) inClass = true;
-    else if (char === ']' && inClass) inClass = false;
-    else if (char === '-' && inClass && pattern[i - 1] !== '[' && !pattern.startsWith('[^', i - 2) && pattern[i + 1] !== ']' && !sameKindRange(pattern[i - 1], pattern[i + 1])) {
-      return `regular expression "${pattern}" has the range ${pattern[i - 1]}-${pattern[i + 1]}; ${hint}`;
+    } else if (char === '[') {
+      const range = crossKindRange(pattern, i + 1);
+      if (range.problem) return `regular expression "${pattern}" has the range ${range.problem}; ${hint}`;
+      i = range.end;
     }
   }
   const folded = foldPattern(pattern);
@@ -124,6 +139,37 @@ export function checkFoldable(pattern: string): string | undefined {
     return `regular expression "${folded}" (lower-cased for ignore_case) is invalid: ${(error as Error).message}`;
   }
   return undefined;
+}
+
+/**
+ * Reads a character class from just after its `[` and returns the index of its `]`, with the
+ * first range whose ends differ in kind. A `-` first, last, next to a class escape (`[\w-.]`) or
+ * right after a range (`[0-9-_]`) is a literal, as JavaScript reads it.
+ */
+function crossKindRange(pattern: string, start: number): { end: number; problem?: string } {
+  let i = pattern[start] === '^' ? start + 1 : start;
+  /** The previous item, when it is a single character that a `-` could start a range from. */
+  let previous: string | undefined;
+  while (i < pattern.length && pattern[i] !== ']') {
+    const item = classItem(pattern, i);
+    if (pattern[i] === '-' && previous !== undefined && i + 1 < pattern.length && pattern[i + 1] !== ']') {
+      const to = classItem(pattern, i + 1);
+      if (to.char !== undefined && !sameKindRange(previous, to.char)) return { end: to.next, problem: `${previous}-${to.char}` };
+      previous = undefined;
+      i = to.next;
+      continue;
+    }
+    previous = item.char;
+    i = item.next;
+  }
+  return { end: i };
+}
+
+/** Reads one class item: a character, or an escape; `char` is undefined for a class escape such as `\w`. */
+function classItem(pattern: string, at: number): { char?: string; next: number } {
+  if (pattern[at] !== '\\') return { char: pattern[at], next: at + 1 };
+  const letter = pattern[at + 1] ?? '';
+  return { char: CLASS_ESCAPES.has(letter) ? undefined : letter, next: at + 2 };
 }
 
 function sameKindRange(from: string, to: string): boolean {

@@ -199,6 +199,10 @@ describe('regex safety', () => {
     expect(checkRegexSafety(pattern)).toContain(reason);
   });
 
+  it.each(['\\A/admin', '/admin\\z', '\\p{L}'])('rejects the escape in %s, which JavaScript reads as a letter', (pattern) => {
+    expect(checkRegexSafety(pattern)).toContain('which JavaScript reads as the letter');
+  });
+
   it.each([
     ['\\w{1,64}x', 'linear time'],
     ['(?=a)b', 'linear time'],
@@ -240,7 +244,7 @@ describe('regex safety', () => {
     expect(checkFoldable(pattern)).toContain(reason);
   });
 
-  it.each(['[A-Z]{3}-\\d', '[0-9a-f]+', '[^-a]', 'SELECT\\s+\\D'])('folds %s', (pattern) => {
+  it.each(['[A-Z]{3}-\\d', '[0-9a-f]+', '[^-a]', 'SELECT\\s+\\D', '[a-zA-Z0-9-_]{8}', '[\\w-.]+@', '[a-z-_]', '[-a]', '[a-]'])('folds %s', (pattern) => {
     expect(checkFoldable(pattern)).toBeUndefined();
   });
 
