@@ -56,6 +56,8 @@ export class Service {
     const host: Host = { admin: this.admin, findingsBus: this.findingsBus, reportStatus: (id, status, message) => this.reportStatus(id, status, message) };
     try {
       await this.pool.ready();
+      // A signal during the wait for the workers began the shutdown; nothing more may start.
+      if (this.stopping) throw new WatchpostError('WP_ERR_SHUTTING_DOWN', 'shutdown began while the daemon was starting');
       await this.admin.start();
       for (const node of graph.nodes) {
         try {
