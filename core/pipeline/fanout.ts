@@ -7,7 +7,8 @@ import { WatchpostError, isRetryable } from '../errors.js';
  * Passes each batch to every consumer concurrently and waits for all of them, so one slow or
  * failing consumer never keeps the batch from the others. The first error is passed back,
  * retryable if any failure was, so the sender retries rather than loses data; consumers that
- * succeeded then receive the batch again, which at-least-once delivery allows.
+ * succeeded then receive the batch again, which at-least-once delivery allows. A caller that
+ * retries by itself can use the error's `resendOf` to reach only the consumers that failed.
  */
 export class FanoutConsumer implements Consumer {
   constructor(private readonly consumers: Consumer[], private readonly forkPerConsumer: boolean) {}
@@ -17,11 +18,42 @@ export class FanoutConsumer implements Consumer {
     // Fork before calling anyone, because a consumer may change its batch before its first await.
     const batches = this.consumers.map((_, index) => (this.forkPerConsumer && index > 0 ? batch.fork() : batch));
     const results = await Promise.allSettled(this.consumers.map((consumer, index) => consumer.consume(batches[index])));
-    const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason as unknown);
-    if (failures.length === 0) return;
-    const retryable = failures.find(isRetryable);
-    throw retryable ?? failures[0];
+    const retries: Resend[] = [];
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') retries.push(resendOf(result.reason) ?? (() => this.consumers[index].consume(batches[index])));
+    });
+    if (retries.length > 0) throw failureOf(results.map((result) => (result.status === 'rejected' ? result.reason as unknown : undefined)), retries);
   }
+}
+
+/** Delivers a batch again to the consumers that rejected it, and only to them. */
+export type Resend = () => Promise<void>;
+
+const RESEND = Symbol('resend');
+
+/**
+ * Returns how to deliver again what a fan-out failed to deliver, when `error` came from one:
+ * only the consumers that rejected the batch get it again, so a retry loop does not copy it to
+ * the others once per attempt.
+ */
+export function resendOf(error: unknown): Resend | undefined {
+  return error !== null && typeof error === 'object' ? (error as { [RESEND]?: Resend })[RESEND] : undefined;
+}
+
+/** Picks the error to pass back (retryable first) and attaches the resend of the failed consumers. */
+function failureOf(reasons: unknown[], retries: Resend[]): unknown {
+  const failures = reasons.filter((reason) => reason !== undefined);
+  const error = failures.find(isRetryable) ?? failures[0];
+  const resend: Resend = async () => {
+    const again = await Promise.allSettled(retries.map((retry) => retry()));
+    const still: Resend[] = [];
+    again.forEach((result, index) => {
+      if (result.status === 'rejected') still.push(resendOf(result.reason) ?? retries[index]);
+    });
+    if (still.length > 0) throw failureOf(again.map((result) => (result.status === 'rejected' ? result.reason as unknown : undefined)), still);
+  };
+  if (error !== null && typeof error === 'object') Object.defineProperty(error, RESEND, { value: resend, configurable: true });
+  return error;
 }
 
 /** The pipelines a receiver feeds for one signal, with the worker stages they want. */

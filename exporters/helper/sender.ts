@@ -124,7 +124,8 @@ export class QueuedExporter implements Exporter, Component {
     } catch (error) {
       this.metrics.enqueueFailed(accepted.signal, accepted.itemCount);
       if (error instanceof QueueFullError) {
-        this.dropLog.record('queue_full', accepted.itemCount);
+        // Not a drop: the caller gets a retryable error and sends the batch again (a receiver's
+        // client, or the detection processor for findings). The health status says the queue is full.
         // A persistent queue can be full from the start after a restart, before any push succeeded.
         this.queueWarned = true;
         this.setHealth('failing', 'sending queue is full');

@@ -3,7 +3,9 @@ import type { Consumer, Host, Processor, ProcessorFactory, ProcessorSettings, Sh
 import { FindingsBatch, type Batch } from '../../core/data/batch.js';
 import type { Finding } from '../../core/data/finding.js';
 import type { StageSpec } from '../../core/pool/pool.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage, retryableError } from '../../core/errors.js';
+import { resendOf, type Resend } from '../../core/pipeline/fanout.js';
+import type { Gauge } from '../../core/telemetry/metrics.js';
 import { formatIssue } from '../../core/config/node.js';
 import { parseCidr } from '../../core/cidr.js';
 import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
@@ -22,6 +24,22 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : 
 const ADVANCE_INTERVAL_MS = 1000;
 /** Findings held for another delivery attempt after the findings pipelines refused them (full queues). */
 const MAX_HELD_FINDINGS = 10_000;
+/** How long shutdown waits for held findings to be taken before it drops and counts them. */
+const SHUTDOWN_RETRY_MS = 5000;
+
+/** Findings waiting for another attempt, and how to reach only the exporters that rejected them. */
+interface HeldFindings {
+  findings: Finding[];
+  resend: Resend | undefined;
+}
+
+/** Waits for a promise at most `ms`. */
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  })]).finally(() => clearTimeout(timer));
+}
 
 const loadedRules = new WeakMap<DetectionConfig, RuleSet>();
 const stageOptions = new WeakMap<DetectionConfig, DetectionStageOptions>();
@@ -78,14 +96,16 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   private failures = 0;
   private stopped = false;
   /** Findings the findings pipelines refused, in order, sent again each second until they are taken. */
-  private held: Finding[][] = [];
+  private held: HeldFindings[] = [];
   private heldCount = 0;
+  private readonly heldGauge: Gauge;
   /** The retry of held findings that is running, if any. */
   private retrying: Promise<void> | undefined;
 
   constructor(private readonly settings: SharedSettings<DetectionConfig>) {
     const rules = rulesFor(settings.config);
     const evictions = settings.metrics.registry.counter('watchpost_detection_state_evictions_total', 'Trigger and finding state evicted because a rule tracked too many keys.');
+    this.heldGauge = settings.metrics.registry.gauge('watchpost_detection_findings_held', 'Findings held after the findings pipelines rejected them, waiting for another attempt.');
     this.engine = new DetectionEngine({
       rules: rules.rules,
       source: settings.id,
@@ -107,8 +127,9 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       this.settings.logger.info({ keys, saved_until: new Date(snapshot.watermark).toISOString() }, 'detection state restored');
     }
     this.timer = setInterval(() => {
-      this.engine.advance();
+      // Held findings go first; updates that advance() emits while some are held queue behind them.
       void this.retryHeld();
+      this.engine.advance();
     }, ADVANCE_INTERVAL_MS);
     this.timer.unref();
     const interval = this.settings.config.state.save_interval;
@@ -136,12 +157,16 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       this.engine.flush();
     }
     await Promise.allSettled([...this.inFlight]);
-    // Waits for a retry the timer started, then tries once more.
-    await this.retrying;
-    await this.retryHeld();
-    for (const findings of this.held) this.drop(findings, new Error('shutdown came before the findings pipelines accepted them'));
+    // Waits for a retry the timer started, then tries once more; an exporter without a queue may
+    // retry for minutes, so the wait is bounded.
+    await withTimeout((async () => {
+      await this.retrying;
+      await this.retryHeld();
+    })(), SHUTDOWN_RETRY_MS);
+    for (const entry of this.held) this.drop(entry.findings, new Error('shutdown came before the findings pipelines accepted them'));
     this.held = [];
     this.heldCount = 0;
+    this.heldGauge.set({ processor: this.settings.id }, 0);
   }
 
   /**
@@ -180,11 +205,18 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     this.host?.findingsBus.publish(findings);
     const output: Consumer | undefined = this.settings.outputs.findings;
     if (!output) return;
+    if (this.held.length > 0) {
+      // Older findings wait for a full queue; these queue behind them, so that no update overtakes its finding.
+      const refused = retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'findings wait for a full exporter queue; retry later');
+      this.hold(findings, refused, undefined);
+      this.collecting?.push(Promise.reject(refused));
+      return;
+    }
     // Resolves with the refusal, if any, so that a delivery no request waits for never rejects unhandled.
     const delivery: Promise<{ refused: unknown } | undefined> = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).then(
       () => undefined,
       (error: unknown) => {
-        this.hold(findings, error);
+        this.hold(findings, error, resendOf(error));
         return { refused: error };
       },
     );
@@ -195,14 +227,16 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     }));
   }
 
-  private hold(findings: Finding[], error: unknown): void {
+  /** Keeps findings for another attempt; `resend` reaches only the exporters that rejected them. */
+  private hold(findings: Finding[], error: unknown, resend: Resend | undefined): void {
     if (this.stopped || this.heldCount + findings.length > MAX_HELD_FINDINGS) {
       this.drop(findings, error);
       return;
     }
-    this.held.push(findings);
+    this.held.push({ findings, resend });
     this.heldCount += findings.length;
-    this.settings.logger.warn({ err: errorMessage(error), held: this.heldCount }, 'findings pipeline rejected findings; holding them for another attempt');
+    this.heldGauge.set({ processor: this.settings.id }, this.heldCount);
+    if (this.held.length === 1) this.settings.logger.warn({ err: errorMessage(error) }, 'findings pipeline rejected findings; holding them for another attempt');
   }
 
   private drop(findings: Finding[], error: unknown): void {
@@ -224,14 +258,18 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     const output: Consumer | undefined = this.settings.outputs.findings;
     if (!output || this.held.length === 0) return;
     while (this.held.length > 0) {
-      const findings = this.held[0];
+      const entry = this.held[0];
       try {
-        await output.consume(new FindingsBatch(findings, { receiver: this.settings.id }));
-      } catch {
+        if (entry.resend) await entry.resend();
+        else await output.consume(new FindingsBatch(entry.findings, { receiver: this.settings.id }));
+      } catch (error) {
+        // The exporters that took the findings this time are left out of the next attempt.
+        entry.resend = resendOf(error) ?? entry.resend;
         return;
       }
       this.held.shift();
-      this.heldCount -= findings.length;
+      this.heldCount -= entry.findings.length;
+      this.heldGauge.set({ processor: this.settings.id }, this.heldCount);
     }
     this.settings.logger.info('findings pipeline accepted the held findings');
   }

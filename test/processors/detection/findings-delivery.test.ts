@@ -8,7 +8,8 @@ import { MetricsRegistry, PipelineMetrics } from '../../../core/telemetry/metric
 import { Admission } from '../../../core/admission.js';
 import { AdminServer } from '../../../core/admin/server.js';
 import { FindingsBus } from '../../../core/findings-bus.js';
-import type { Host, SharedComponent } from '../../../core/component.js';
+import type { Consumer, Host, SharedComponent } from '../../../core/component.js';
+import { FanoutConsumer } from '../../../core/pipeline/fanout.js';
 import type { WorkerPool } from '../../../core/pool/pool.js';
 import { detectionProcessorFactory, stageOptionsFor } from '../../../processors/detection/factory.js';
 import { createDefaultConfig } from '../../../processors/detection/config.js';
@@ -34,19 +35,30 @@ interface Delivery {
   matches: EventMatch[];
 }
 
-async function startDetection(directory: string, refusals: number): Promise<Delivery> {
+/** An exporter stand-in that rejects its first `refusals` batches as a full queue would, then keeps what it gets. */
+function flakyExporter(refusals: number): { consumer: Consumer; delivered: Finding[]; refusals: { left: number } } {
+  const delivered: Finding[] = [];
+  const left = { left: refusals };
+  const consumer: Consumer = {
+    consume: async (batch: Batch) => {
+      if (left.left > 0) {
+        left.left--;
+        throw retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'the sending queue of exporter file/findings is full');
+      }
+      if (batch.signal === 'findings') delivered.push(...batch.findings);
+    },
+  };
+  return { consumer, delivered, refusals: left };
+}
+
+async function startDetection(directory: string, refusals: number, other?: Consumer): Promise<Delivery> {
   const config = createDefaultConfig();
   config.state.persist = false;
   const metrics = new PipelineMetrics(new MetricsRegistry());
-  const delivered: Finding[] = [];
-  const left = { left: refusals };
-  const consume = async (batch: Batch) => {
-    if (left.left > 0) {
-      left.left--;
-      throw retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'the sending queue of exporter file/findings is full');
-    }
-    if (batch.signal === 'findings') delivered.push(...batch.findings);
-  };
+  const flaky = flakyExporter(refusals);
+  const delivered = flaky.delivered;
+  const left = flaky.refusals;
+  const consume = other ? (batch: Batch) => new FanoutConsumer([other, flaky.consumer], false).consume(batch) : flaky.consumer.consume;
   const storage = new Storage(directory);
   const settings = {
     id: 'detection', config, logger: silentLogger(), metrics, pool: undefined as unknown as WorkerPool,
@@ -90,5 +102,37 @@ describe('findings the findings pipelines refuse', () => {
 
     expect(detection.delivered).toEqual([]);
     expect(detection.metrics.processorDropped.get({ processor: 'detection', signal: 'findings', reason: 'findings_pipeline_refused' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('holds later findings behind held ones and refuses their request', async () => {
+    const directory = tempDirectory();
+    cleanup = directory.cleanup;
+    const detection = await startDetection(directory.path, 1);
+    const stage = new DetectionStage(stageOptionsFor(createDefaultConfig()));
+    const second: EventMatch[] = [];
+    stage.evaluate(eventFromFields({ 'http.request.method': 'GET', 'url.path': '/.git/config', 'http.response.status_code': 404, 'client.address': '203.0.113.10' }, T0 + 1000, stage.extractOptions), second);
+
+    await expect(detection.shared.value.process(detection.matches)).rejects.toMatchObject({ retryable: true });
+    await expect(detection.shared.value.process(second)).rejects.toMatchObject({ code: 'WP_ERR_EXPORTER_QUEUE_FULL', retryable: true });
+    await waitFor(() => detection.delivered.length >= 2, 10_000, 'both held findings');
+
+    expect(detection.delivered.map((finding) => finding.key['client.address'])).toEqual(['203.0.113.9', '203.0.113.10']);
+    await detection.shared.shutdown();
+    await detection.storage.close();
+  });
+
+  it('sends held findings again only to the exporter that rejected them', async () => {
+    const directory = tempDirectory();
+    cleanup = directory.cleanup;
+    const steady = flakyExporter(0);
+    const detection = await startDetection(directory.path, 3, steady.consumer);
+
+    await expect(detection.shared.value.process(detection.matches)).rejects.toMatchObject({ retryable: true });
+    await waitFor(() => detection.delivered.length > 0, 10_000, 'the held finding');
+
+    expect(steady.delivered).toHaveLength(1);
+    expect(detection.delivered).toHaveLength(1);
+    await detection.shared.shutdown();
+    await detection.storage.close();
   });
 });
