@@ -10,6 +10,7 @@ import { WorkerPool } from './pool/pool.js';
 import { Storage } from './storage/storage.js';
 import { MetricsRegistry, PipelineMetrics } from './telemetry/metrics.js';
 import { errorMessage, WatchpostError } from './errors.js';
+import { withTimeout } from './timeout.js';
 
 interface StatusEntry {
   status: ComponentStatus;
@@ -132,13 +133,4 @@ export class Service {
       else sendJson(response, 200, { status: 'ready' });
     });
   }
-}
-
-/** Waits for a promise up to `ms`; resolves true when the time ran out first. */
-function withTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolveTimeout) => {
-    timer = setTimeout(() => resolveTimeout(true), ms);
-  });
-  return Promise.race([promise.then(() => false), timeout]).finally(() => clearTimeout(timer));
 }

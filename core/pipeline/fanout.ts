@@ -18,15 +18,11 @@ export class FanoutConsumer implements Consumer {
     // Fork before calling anyone, because a consumer may change its batch before its first await.
     const batches = this.consumers.map((_, index) => (this.forkPerConsumer && index > 0 ? batch.fork() : batch));
     const results = await Promise.allSettled(this.consumers.map((consumer, index) => consumer.consume(batches[index])));
-    const retries: Resend[] = [];
-    results.forEach((result, index) => {
-      if (result.status === 'rejected') retries.push(resendOf(result.reason) ?? (() => this.consumers[index].consume(batches[index])));
-    });
-    if (retries.length > 0) throw failureOf(results.map((result) => (result.status === 'rejected' ? result.reason as unknown : undefined)), retries);
+    throwFailures(results, (index) => () => this.consumers[index].consume(batches[index]));
   }
 }
 
-/** Delivers a batch again to the consumers that rejected it, and only to them. */
+/** A function that delivers a batch again to the consumers that rejected it, and only to them. */
 export type Resend = () => Promise<void>;
 
 const RESEND = Symbol('resend');
@@ -40,20 +36,25 @@ export function resendOf(error: unknown): Resend | undefined {
   return error !== null && typeof error === 'object' ? (error as { [RESEND]?: Resend })[RESEND] : undefined;
 }
 
-/** Picks the error to pass back (retryable first) and attaches the resend of the failed consumers. */
-function failureOf(reasons: unknown[], retries: Resend[]): unknown {
-  const failures = reasons.filter((reason) => reason !== undefined);
-  const error = failures.find(isRetryable) ?? failures[0];
-  const resend: Resend = async () => {
-    const again = await Promise.allSettled(retries.map((retry) => retry()));
-    const still: Resend[] = [];
-    again.forEach((result, index) => {
-      if (result.status === 'rejected') still.push(resendOf(result.reason) ?? retries[index]);
-    });
-    if (still.length > 0) throw failureOf(again.map((result) => (result.status === 'rejected' ? result.reason as unknown : undefined)), still);
-  };
+/**
+ * Throws the error to pass back for the failed deliveries in `results`, retryable first, with a
+ * resend of the failed ones attached. `again(index)` delivers result `index` once more. A failure
+ * that came from a fan-out itself is resent through that fan-out's own resend.
+ */
+function throwFailures(results: PromiseSettledResult<void>[], again: (index: number) => Resend): void {
+  const reasons: unknown[] = [];
+  const retries: Resend[] = [];
+  results.forEach((result, index) => {
+    if (result.status !== 'rejected') return;
+    reasons.push(result.reason);
+    retries.push(resendOf(result.reason) ?? again(index));
+  });
+  if (retries.length === 0) return;
+
+  const error = reasons.find(isRetryable) ?? reasons[0];
+  const resend: Resend = async () => throwFailures(await Promise.allSettled(retries.map((retry) => retry())), (index) => retries[index]);
   if (error !== null && typeof error === 'object') Object.defineProperty(error, RESEND, { value: resend, configurable: true });
-  return error;
+  throw error;
 }
 
 /** The pipelines a receiver feeds for one signal, with the worker stages they want. */

@@ -6,6 +6,7 @@ import type { StageSpec } from '../../core/pool/pool.js';
 import { errorMessage, retryableError } from '../../core/errors.js';
 import { resendOf, type Resend } from '../../core/pipeline/fanout.js';
 import type { Gauge } from '../../core/telemetry/metrics.js';
+import { withTimeout } from '../../core/timeout.js';
 import { formatIssue } from '../../core/config/node.js';
 import { parseCidr } from '../../core/cidr.js';
 import { createDefaultConfig, schema, type DetectionConfig } from './config.js';
@@ -22,7 +23,7 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : 
 
 /** How often suppression periods are checked against the wall clock, in milliseconds. */
 const ADVANCE_INTERVAL_MS = 1000;
-/** Findings held for another delivery attempt after the findings pipelines refused them (full queues). */
+/** Findings held for another delivery attempt after the findings pipelines rejected them (full queues). */
 const MAX_HELD_FINDINGS = 10_000;
 /** How long shutdown waits for held findings to be taken before it drops and counts them. */
 const SHUTDOWN_RETRY_MS = 5000;
@@ -31,14 +32,6 @@ const SHUTDOWN_RETRY_MS = 5000;
 interface HeldFindings {
   findings: Finding[];
   resend: Resend | undefined;
-}
-
-/** Waits for a promise at most `ms`. */
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  })]).finally(() => clearTimeout(timer));
 }
 
 const loadedRules = new WeakMap<DetectionConfig, RuleSet>();
@@ -95,7 +88,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   private collecting: Promise<void>[] | undefined;
   private failures = 0;
   private stopped = false;
-  /** Findings the findings pipelines refused, in order, sent again each second until they are taken. */
+  /** Findings the findings pipelines rejected, in order, sent again each second until they are accepted. */
   private held: HeldFindings[] = [];
   private heldCount = 0;
   private readonly heldGauge: Gauge;
@@ -127,7 +120,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       this.settings.logger.info({ keys, saved_until: new Date(snapshot.watermark).toISOString() }, 'detection state restored');
     }
     this.timer = setInterval(() => {
-      // Held findings go first; updates that advance() emits while some are held queue behind them.
+      // Held findings go first, and updates that advance() emits while some are held queue behind them.
       void this.retryHeld();
       this.engine.advance();
     }, ADVANCE_INTERVAL_MS);
@@ -157,7 +150,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
       this.engine.flush();
     }
     await Promise.allSettled([...this.inFlight]);
-    // Waits for a retry the timer started, then tries once more; an exporter without a queue may
+    // Waits for a retry the timer started, then tries once more. An exporter without a queue may
     // retry for minutes, so the wait is bounded.
     await withTimeout((async () => {
       await this.retrying;
@@ -173,7 +166,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
    * Runs the engine on one batch's matches and returns a promise for the delivery of the findings
    * they raised. The processor waits for it before its consume() resolves, so a receiver
    * acknowledges a request only after the findings it caused are queued by every findings
-   * exporter (on disk, for a persistent queue). The promise never rejects: a refused delivery is
+   * exporter (on disk, for a persistent queue). The promise never rejects: a rejected delivery is
    * counted and logged in `send`.
    */
   process(matches: EventMatch[]): Promise<void> {
@@ -196,9 +189,9 @@ class DetectionShared implements SharedComponent<DetectionShared> {
   }
 
   /**
-   * Hands findings to the findings pipelines. When they refuse (a full queue), the findings are
-   * held and sent again each second, and the request that raised them is refused with the same
-   * retryable error, so the sender retries instead of seeing an acknowledgement. Findings past
+   * Hands findings to the findings pipelines. When they reject them (a full queue), the findings
+   * are held and sent again each second. The request that raised them fails with the same
+   * retryable error, so its sender retries instead of seeing an acknowledgement. Findings past
    * MAX_HELD_FINDINGS are dropped and counted.
    */
   private send(findings: Finding[]): void {
@@ -207,23 +200,23 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     if (!output) return;
     if (this.held.length > 0) {
       // Older findings wait for a full queue; these queue behind them, so that no update overtakes its finding.
-      const refused = retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'findings wait for a full exporter queue; retry later');
-      this.hold(findings, refused, undefined);
-      this.collecting?.push(Promise.reject(refused));
+      const rejection = retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'findings wait for a full exporter queue; retry later');
+      this.hold(findings, rejection, undefined);
+      this.collecting?.push(Promise.reject(rejection));
       return;
     }
-    // Resolves with the refusal, if any, so that a delivery no request waits for never rejects unhandled.
-    const delivery: Promise<{ refused: unknown } | undefined> = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).then(
+    // Resolves with the rejection, if any, so that a delivery no request waits for never rejects unhandled.
+    const delivery: Promise<{ rejection: unknown } | undefined> = output.consume(new FindingsBatch(findings, { receiver: this.settings.id })).then(
       () => undefined,
       (error: unknown) => {
         this.hold(findings, error, resendOf(error));
-        return { refused: error };
+        return { rejection: error };
       },
     );
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
     this.collecting?.push(delivery.then((outcome) => {
-      if (outcome) throw outcome.refused;
+      if (outcome) throw outcome.rejection;
     }));
   }
 
@@ -253,7 +246,7 @@ class DetectionShared implements SharedComponent<DetectionShared> {
     return this.retrying;
   }
 
-  /** Sends the held findings, oldest first, and stops at the first refusal. */
+  /** Sends the held findings, oldest first, and stops at the first rejection. */
   private async sendHeld(): Promise<void> {
     const output: Consumer | undefined = this.settings.outputs.findings;
     if (!output || this.held.length === 0) return;

@@ -19,8 +19,8 @@ import { tempDirectory } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /*
- * Findings the findings pipelines refuse (their queues full): the request that raised them is
- * refused with the same retryable error, and the findings are held and sent again.
+ * Findings the findings pipelines reject (their queues full): the request that raised them fails
+ * with the same retryable error, and the findings are held and sent again.
  */
 
 const T0 = Date.UTC(2024, 5, 1, 12);
@@ -30,39 +30,36 @@ interface Delivery {
   shared: SharedComponent<{ process(matches: EventMatch[]): Promise<void> }>;
   metrics: PipelineMetrics;
   delivered: Finding[];
-  /** Refusals left before the findings pipeline takes findings again. */
-  refusals: { left: number };
   matches: EventMatch[];
 }
 
-/** An exporter stand-in that rejects its first `refusals` batches as a full queue would, then keeps what it gets. */
-function flakyExporter(refusals: number): { consumer: Consumer; delivered: Finding[]; refusals: { left: number } } {
+/** Builds an exporter stand-in that rejects its first `rejections` batches as a full queue would, then keeps what it gets. */
+function flakyExporter(rejections: number): { consumer: Consumer; delivered: Finding[] } {
   const delivered: Finding[] = [];
-  const left = { left: refusals };
+  let left = rejections;
   const consumer: Consumer = {
     consume: async (batch: Batch) => {
-      if (left.left > 0) {
-        left.left--;
+      if (left > 0) {
+        left--;
         throw retryableError('WP_ERR_EXPORTER_QUEUE_FULL', 'the sending queue of exporter file/findings is full');
       }
       if (batch.signal === 'findings') delivered.push(...batch.findings);
     },
   };
-  return { consumer, delivered, refusals: left };
+  return { consumer, delivered };
 }
 
-async function startDetection(directory: string, refusals: number, other?: Consumer): Promise<Delivery> {
+async function startDetection(directory: string, rejections: number, other?: Consumer): Promise<Delivery> {
   const config = createDefaultConfig();
   config.state.persist = false;
   const metrics = new PipelineMetrics(new MetricsRegistry());
-  const flaky = flakyExporter(refusals);
+  const flaky = flakyExporter(rejections);
   const delivered = flaky.delivered;
-  const left = flaky.refusals;
-  const consume = other ? (batch: Batch) => new FanoutConsumer([other, flaky.consumer], false).consume(batch) : flaky.consumer.consume;
+  const output: Consumer = other ? new FanoutConsumer([other, flaky.consumer], false) : flaky.consumer;
   const storage = new Storage(directory);
   const settings = {
     id: 'detection', config, logger: silentLogger(), metrics, pool: undefined as unknown as WorkerPool,
-    storage, admission: new Admission(), outputs: { findings: { consume } },
+    storage, admission: new Admission(), outputs: { findings: output },
   };
   const shared = detectionProcessorFactory.createShared?.(settings) as Delivery['shared'];
   const host: Host = { admin: new AdminServer('127.0.0.1:0', silentLogger()), findingsBus: new FindingsBus(), reportStatus: () => undefined };
@@ -70,14 +67,14 @@ async function startDetection(directory: string, refusals: number, other?: Consu
   const stage = new DetectionStage(stageOptionsFor(config));
   const matches: EventMatch[] = [];
   stage.evaluate(eventFromFields({ 'http.request.method': 'GET', 'url.path': '/.env', 'http.response.status_code': 404, 'client.address': '203.0.113.9' }, T0, stage.extractOptions), matches);
-  return { storage, shared, metrics, delivered, refusals: left, matches };
+  return { storage, shared, metrics, delivered, matches };
 }
 
-describe('findings the findings pipelines refuse', () => {
+describe('findings a full queue rejects', () => {
   let cleanup: (() => void) | undefined;
   afterEach(() => cleanup?.());
 
-  it('refuses the request and delivers the findings later', async () => {
+  it('fails the request, delivers later', async () => {
     const directory = tempDirectory();
     cleanup = directory.cleanup;
     const detection = await startDetection(directory.path, 2);
@@ -91,7 +88,7 @@ describe('findings the findings pipelines refuse', () => {
     await detection.storage.close();
   });
 
-  it('drops and counts findings still refused at shutdown', async () => {
+  it('drops findings held at shutdown', async () => {
     const directory = tempDirectory();
     cleanup = directory.cleanup;
     const detection = await startDetection(directory.path, Number.POSITIVE_INFINITY);
@@ -104,7 +101,7 @@ describe('findings the findings pipelines refuse', () => {
     expect(detection.metrics.processorDropped.get({ processor: 'detection', signal: 'findings', reason: 'findings_pipeline_refused' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('holds later findings behind held ones and refuses their request', async () => {
+  it('queues later findings behind held ones', async () => {
     const directory = tempDirectory();
     cleanup = directory.cleanup;
     const detection = await startDetection(directory.path, 1);
@@ -121,7 +118,7 @@ describe('findings the findings pipelines refuse', () => {
     await detection.storage.close();
   });
 
-  it('sends held findings again only to the exporter that rejected them', async () => {
+  it('resends only to the rejecting exporter', async () => {
     const directory = tempDirectory();
     cleanup = directory.cleanup;
     const steady = flakyExporter(0);
