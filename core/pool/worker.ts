@@ -18,7 +18,7 @@ const parsers = new Map<string, LineParser>();
 const frameParsers = new Map<string, FrameParser>();
 const stages = new Map<string, Stage>();
 const tasks = new Map<string, (input: never) => unknown>([
-  // Answered once the worker has set up its modules, parsers and stages: see WorkerPool.ready.
+  // Runs only after the worker has set up its modules, parsers and stages, so WorkerPool.ready can wait for it.
   ['pool.ping', () => true],
   // OTLP/JSON text of a request, so exporters that write JSON keep the conversion off the main thread.
   ['otlp.to_json', ((input: { signal: TelemetrySignal; bytes: Uint8Array }) => JSON.stringify(toOtlpJson(input.signal, decodeRequest(input.signal, input.bytes)))) as (input: never) => unknown],

@@ -125,7 +125,7 @@ export class QueuedExporter implements Exporter, Component {
       this.metrics.enqueueFailed(accepted.signal, accepted.itemCount);
       if (error instanceof QueueFullError) {
         // Not a drop: the caller gets a retryable error and sends the batch again (a receiver's
-        // client, or the detection processor for findings). The health status says the queue is full.
+        // client, or the detection processor for findings). The health status reports the full queue.
         // A persistent queue can be full from the start after a restart, before any push succeeded.
         this.queueWarned = true;
         this.setHealth('failing', 'sending queue is full');

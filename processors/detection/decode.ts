@@ -136,7 +136,7 @@ export function decodeLenientUtf8(bytes: number[]): string {
 /** Percent-decodes until the text stops changing, at most three rounds. */
 export function decodeRepeatedly(text: string, plusAsSpace = false): string {
   // Encoded padding shrinks when decoded (`%2541` is one character), so the bound applies to the
-  // decoded text; the raw text gets a wider one, which keeps decoding linear in a bounded input.
+  // decoded text. The raw text gets a wider bound, so decoding stays linear in a bounded input.
   let current = boundForMatching(text, MAX_MATCH_LENGTH * 8);
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
     const next = percentDecode(current, plusAsSpace && round === 0);

@@ -17,8 +17,8 @@ export const MAX_REGEX_INPUT = 2048;
 
 /**
  * Returns why a rule regex is not allowed, or undefined. It rejects invalid syntax,
- * backreferences, a quantified group that itself contains a quantifier (`(a+)+`, `(a|aa)+`),
- * and any pattern V8's linear-time engine cannot run.
+ * backreferences, escapes that JavaScript reads as a plain letter (`\A`), a quantified group that
+ * itself contains a quantifier (`(a+)+`, `(a|aa)+`), and any pattern V8's linear-time engine cannot run.
  */
 export function checkRegexSafety(pattern: string): string | undefined {
   try {
@@ -165,7 +165,7 @@ function crossKindRange(pattern: string, start: number): { end: number; problem?
   return { end: i };
 }
 
-/** Reads one class item: a character, or an escape; `char` is undefined for a class escape such as `\w`. */
+/** Reads one class item, a character or an escape. `char` is undefined for a class escape such as `\w`. */
 function classItem(pattern: string, at: number): { char?: string; next: number } {
   if (pattern[at] !== '\\') return { char: pattern[at], next: at + 1 };
   const letter = pattern[at + 1] ?? '';

@@ -199,7 +199,7 @@ describe('regex safety', () => {
     expect(checkRegexSafety(pattern)).toContain(reason);
   });
 
-  it.each(['\\A/admin', '/admin\\z', '\\p{L}'])('rejects the escape in %s, which JavaScript reads as a letter', (pattern) => {
+  it.each(['\\A/admin', '/admin\\z', '\\p{L}'])('rejects letter escape in %s', (pattern) => {
     expect(checkRegexSafety(pattern)).toContain('which JavaScript reads as the letter');
   });
 
@@ -207,7 +207,7 @@ describe('regex safety', () => {
     ['\\w{1,64}x', 'linear time'],
     ['(?=a)b', 'linear time'],
     ['(?<!a)b', 'linear time'],
-  ])('rejects %s, which the linear engine cannot run', (pattern, reason) => {
+  ])('rejects non-linear pattern %s', (pattern, reason) => {
     expect(checkRegexSafety(pattern)).toContain(reason);
   });
 
@@ -215,8 +215,8 @@ describe('regex safety', () => {
     expect(checkRegexSafety(pattern)).toBeUndefined();
   });
 
-  it('matches a polynomial pattern on a long value in linear time', () => {
-    // Backtracking alone takes about 48^10 steps on this value; the linear fallback answers at once.
+  it('matches polynomial pattern in linear time', () => {
+    // Backtracking alone would take roughly 2000^10 steps here (an estimate); the linear fallback returns at once.
     const predicate = compileCondition({ field: 'url.query', regex: '\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*x' }, emptyRuleSet());
     const event = eventFromFields({ 'http.request.method': 'GET', 'url.path': '/p', 'url.query': `id=${'1'.repeat(2000)}` }, Date.UTC(2024, 0, 1));
 
